@@ -1,0 +1,154 @@
+"""Reading users' layers and writing outputs safely.
+
+Reads GeoJSON, GeoPackage, GeoParquet, Shapefile and FlatGeobuf through pyogrio (via
+GeoPandas); every failure becomes a :class:`~bordergeo.errors.DataFileError` that names
+the file. Outputs are written atomically: to a temporary file beside the target, then
+renamed, so a failure never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import geopandas as gpd
+
+from bordergeo.errors import DataFileError
+
+__all__ = [
+    "VECTOR_SUFFIXES",
+    "read_layer",
+    "write_layer",
+    "atomic_write",
+    "atomic_write_text",
+]
+
+logger = logging.getLogger(__name__)
+
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet", ".geoparquet", ".shp", ".fgb")
+
+
+def read_layer(path: str | os.PathLike[str], *, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read one vector layer from a file.
+
+    Parameters
+    ----------
+    path
+        A GeoJSON, GeoPackage, GeoParquet, Shapefile or FlatGeobuf file.
+    layer
+        Layer name inside a multi-layer file (GeoPackage).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer as stored (not yet validated).
+
+    Raises
+    ------
+    DataFileError
+        If the file does not exist, has an unsupported suffix, or cannot be parsed.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix not in VECTOR_SUFFIXES:
+        raise DataFileError(f"{path}: unsupported format {suffix or '(no suffix)'!r}; use one "
+                            f"of {', '.join(VECTOR_SUFFIXES)}")
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            return gpd.read_parquet(path)
+        kwargs = {"layer": layer} if layer else {}
+        return gpd.read_file(path, **kwargs)
+    except ImportError as exc:
+        raise DataFileError(f"{path}: reading {suffix} needs an optional package: {exc}") from exc
+    except Exception as exc:  # pyogrio, pyarrow and json raise many types
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataFileError(f"{path}: cannot read the file ({reason})") from exc
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str], *, mode: str = "w") -> Iterator[IO]:
+    """Open a temporary file that replaces ``path`` only if the block succeeds.
+
+    Parameters
+    ----------
+    path
+        Final destination; its folder is created if needed.
+    mode
+        ``"w"`` for text (UTF-8) or ``"wb"`` for bytes.
+
+    Yields
+    ------
+    file object
+        Write to it; on an exception the temporary file is removed and ``path`` is left
+        untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
+        with os.fdopen(fd, mode, **kwargs) as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (UTF-8) and return the path."""
+    with atomic_write(path) as handle:
+        handle.write(text)
+    return Path(path)
+
+
+def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
+                layer: str | None = None) -> Path:
+    """Write a layer to GeoJSON, GeoPackage, GeoParquet, Shapefile or FlatGeobuf.
+
+    The format follows the suffix; the file appears only once it is complete.
+
+    Parameters
+    ----------
+    gdf
+        The layer.
+    path
+        Destination file.
+    layer
+        Layer name for GeoPackage output.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in VECTOR_SUFFIXES:
+        raise DataFileError(f"{path}: unsupported output format {suffix!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmpdir = Path(tempfile.mkdtemp(prefix=".bordergeo-", dir=path.parent))
+    tmp = tmpdir / path.name
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            gdf.to_parquet(tmp)
+        else:
+            kwargs = {"layer": layer} if layer and suffix == ".gpkg" else {}
+            gdf.to_file(tmp, **kwargs)
+        for part in tmpdir.iterdir():  # a Shapefile is several files
+            os.replace(part, path.with_suffix(part.suffix) if suffix == ".shp" else path)
+    except Exception as exc:
+        raise DataFileError(f"{path}: cannot write the file ({exc})") from exc
+    finally:
+        for part in tmpdir.iterdir():
+            part.unlink()
+        tmpdir.rmdir()
+    return path

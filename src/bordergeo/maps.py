@@ -1,0 +1,485 @@
+"""Folium maps of the border gates, markers, hubs, roads and the border line.
+
+The map needs no basemap: the border and the road layers draw it, and an online basemap is
+an opt-in layer that requests nothing until chosen. Every text that comes from data is
+escaped before it reaches the page, so a gate named ``<img src=x onerror=alert(1)>`` shows
+as text. :func:`save_map` writes the HTML atomically, optionally as one self-contained
+offline file (see :mod:`bordergeo.offline`).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import branca.element
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from bordergeo.datasets import BorderDataset
+from bordergeo.errors import BorderGeoError
+from bordergeo.io import atomic_write_text
+
+__all__ = [
+    "BASEMAPS",
+    "GATE_COLOURS",
+    "ROAD_STYLES",
+    "add_border",
+    "add_gates",
+    "add_hubs",
+    "add_markers",
+    "add_roads",
+    "build_map",
+    "map_html",
+    "safe_text",
+    "save_map",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Marker colour by gate level (folium.Icon colour names); closed gates are grey.
+GATE_COLOURS = {"international": "red", "main": "orange", "secondary": "blue",
+                "crossing": "cadetblue"}
+_STATUS_COLOURS = {"closed": "gray", "restricted": "lightgray"}
+_ICON_HEX = {"red": "#d63e2a", "orange": "#f69730", "blue": "#38aadd", "cadetblue": "#436978",
+             "gray": "#575757", "lightgray": "#a3a3a3", "darkblue": "#0067a3"}
+_MODE_ICONS = {"road": "truck", "rail": "train"}
+_HUB_ICONS = {"city": "city", "port": "ship", "airport": "plane", "icd": "warehouse",
+              "logistics": "warehouse", "production": "seedling"}
+
+#: Line style by road class: colour, weight in pixels.
+ROAD_STYLES = {
+    "expressway": ("#7b1fa2", 5),
+    "national": ("#e65100", 4),
+    "provincial": ("#f9a825", 3),
+    "local": ("#8d6e63", 2),
+    "cargo_road": ("#c62828", 4),
+    "rail": ("#37474f", 3),
+}
+
+#: Optional online basemaps: name → (folium tiles, attribution).
+BASEMAPS = {
+    "osm": ("OpenStreetMap", None),
+    "carto": ("CartoDB positron", None),
+}
+
+
+def safe_text(value: object) -> str:
+    """Escape a value for any place in a folium page (HTML, JS template literal).
+
+    Parameters
+    ----------
+    value
+        Any value from data; ``None`` and NaN become an empty string.
+
+    Returns
+    -------
+    str
+        HTML-escaped text in which backticks and dollar signs are entities too, so it
+        cannot leave the JavaScript template literals folium wraps popups in.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    return html.escape(str(value), quote=True).replace("`", "&#96;").replace("$", "&#36;")
+
+
+def _present(value: object) -> bool:
+    return safe_text(value) != ""
+
+
+def _rows_html(rows: Iterable[tuple[str, object]]) -> str:
+    cells = "".join(f"<tr><th style='text-align:left;padding-right:6px'>{safe_text(k)}</th>"
+                    f"<td>{safe_text(v)}</td></tr>" for k, v in rows if _present(v))
+    return f"<table style='font-size:12px'>{cells}</table>"
+
+
+def _lanes(gate: pd.Series) -> str:
+    exp, imp = gate.get("lanes_export"), gate.get("lanes_import")
+    if not _present(exp) and not _present(imp):
+        return ""
+    return f"{exp if _present(exp) else '?'} export / {imp if _present(imp) else '?'} import"
+
+
+def _capacity(gate: pd.Series) -> str:
+    cap = gate.get("capacity_trucks_day")
+    if not _present(cap):
+        return ""
+    text = f"{float(cap):,.0f} trucks/day"
+    if _present(gate.get("capacity_date")):
+        text += f" ({gate['capacity_date']})"
+    return text
+
+
+def gate_popup_html(gate: pd.Series) -> str:
+    """Return the popup HTML of one gate: names in three languages, lanes, hours, capacity.
+
+    Parameters
+    ----------
+    gate
+        A row of the gates layer.
+
+    Returns
+    -------
+    str
+        Escaped HTML.
+    """
+    title = (f"<b style='font-size:14px'>{safe_text(gate.get('name_vi'))}</b><br>"
+             f"{safe_text(gate.get('name_en'))}"
+             + (f" · {safe_text(gate.get('name_zh'))}" if _present(gate.get('name_zh')) else ""))
+    counterpart = " ".join(safe_text(gate.get(c)) for c in ("counterpart_en", "counterpart_zh")
+                           if _present(gate.get(c)))
+    rows = [
+        ("Level", f"{gate.get('level')} ({gate.get('mode')})"),
+        ("Status", gate.get("status")),
+        ("Note", gate.get("status_note")),
+        ("Counterpart (CN)", html.unescape(counterpart)),
+        ("Markers", gate.get("markers")),
+        ("Lanes", _lanes(gate)),
+        ("Hours, VN clock (UTC+7)", gate.get("hours_vn")),
+        ("Hours, CN clock (UTC+8)", gate.get("hours_cn")),
+        ("Capacity", _capacity(gate)),
+        ("Capacity source", gate.get("capacity_source")),
+        ("Coordinate", f"{gate.get('coord_confidence') or '?'}: {gate.get('coord_source') or ''}"),
+    ]
+    return f"<div style='min-width:240px'>{title}{_rows_html(rows)}</div>"
+
+
+def _escaped_frame(gdf: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
+    """Keep ``fields`` and the geometry, with every value escaped as text."""
+    data = {f: [safe_text(v) for v in gdf[f].tolist()] if f in gdf.columns else [""] * len(gdf)
+            for f in fields}
+    return gpd.GeoDataFrame(data, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+
+
+def add_border(m: folium.Map, border: gpd.GeoDataFrame, *, name: str = "Border (VN–CN)"
+               ) -> folium.FeatureGroup:
+    """Add the international boundary as a dashed line layer.
+
+    Parameters
+    ----------
+    m
+        The map.
+    border
+        The border layer.
+    name
+        Layer name in the layer control.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        The layer added.
+    """
+    group = folium.FeatureGroup(name=name, show=True)
+    if len(border):
+        folium.GeoJson(
+            _escaped_frame(border, ["name", "source"]),
+            name=name,
+            style_function=lambda _f: {"color": "#b71c1c", "weight": 3, "dashArray": "8 6",
+                                       "opacity": 0.9},
+            tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+        ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def add_roads(m: folium.Map, roads: gpd.GeoDataFrame, *, name: str = "Roads"
+              ) -> folium.FeatureGroup:
+    """Add roads styled by class (colour and width); roads under construction are dashed.
+
+    Parameters
+    ----------
+    m
+        The map.
+    roads
+        The roads layer.
+    name
+        Layer name in the layer control.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        The layer added.
+    """
+    group = folium.FeatureGroup(name=name, show=True)
+    if len(roads):
+        frame = _escaped_frame(roads, ["id", "ref", "name", "class", "lanes", "maxspeed_kph",
+                                       "status"])
+        frame["_colour"] = [ROAD_STYLES.get(c, ("#555", 2))[0] for c in roads["class"]]
+        frame["_weight"] = [ROAD_STYLES.get(c, ("#555", 2))[1] for c in roads["class"]]
+        frame["_dash"] = ["6 6" if s != "open" else None for s in roads["status"]]
+
+        def style(feature: dict) -> dict:
+            props = feature["properties"]
+            return {"color": props["_colour"], "weight": props["_weight"],
+                    "dashArray": props["_dash"], "opacity": 0.85}
+
+        folium.GeoJson(
+            frame,
+            name=name,
+            style_function=style,
+            tooltip=folium.GeoJsonTooltip(
+                ["ref", "name", "class", "lanes", "maxspeed_kph", "status"],
+                aliases=["Road", "Name", "Class", "Lanes", "Max speed (km/h)", "Status"]),
+        ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def add_markers(m: folium.Map, markers: gpd.GeoDataFrame, *, name: str = "Border markers"
+                ) -> folium.FeatureGroup:
+    """Add border markers as small circles with their number.
+
+    Parameters
+    ----------
+    m
+        The map.
+    markers
+        The markers layer.
+    name
+        Layer name in the layer control.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        The layer added.
+    """
+    group = folium.FeatureGroup(name=name, show=True)
+    for row in markers.itertuples(index=False):
+        label = f"Mốc (marker) {safe_text(row.id)}"
+        folium.CircleMarker(
+            [row.geometry.y, row.geometry.x], radius=4, color="#212121", weight=1,
+            fill=True, fill_color="#fafafa", fill_opacity=1.0,
+            tooltip=folium.Tooltip(label),
+            popup=folium.Popup(label + _rows_html([("Kind", row.kind),
+                                                   ("Coordinate", row.coord_source)]),
+                               parse_html=False, max_width=300),
+        ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def add_hubs(m: folium.Map, hubs: gpd.GeoDataFrame, *, name: str = "Inland hubs"
+             ) -> folium.FeatureGroup:
+    """Add inland hubs with an icon by kind (city, port, ICD, logistics, production).
+
+    Parameters
+    ----------
+    m
+        The map.
+    hubs
+        The hubs layer.
+    name
+        Layer name in the layer control.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        The layer added.
+    """
+    group = folium.FeatureGroup(name=name, show=True)
+    for _, hub in hubs.iterrows():
+        body = (f"<b>{safe_text(hub['name_vi'])}</b><br>{safe_text(hub.get('name_en'))}"
+                + _rows_html([("Kind", hub["kind"]), ("Chinese", hub.get("name_zh")),
+                              ("Coordinate", f"{hub.get('coord_confidence') or '?'}: "
+                                             f"{hub.get('coord_source') or ''}")]))
+        folium.Marker(
+            [hub.geometry.y, hub.geometry.x],
+            tooltip=folium.Tooltip(safe_text(hub["name_vi"])),
+            popup=folium.Popup(body, parse_html=False, max_width=320),
+            icon=folium.Icon(color="darkblue", icon=_HUB_ICONS.get(hub["kind"], "circle"),
+                             prefix="fa"),
+        ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def gate_colour(gate: pd.Series) -> str:
+    """Return the icon colour of a gate: by level, grey when closed or restricted."""
+    return _STATUS_COLOURS.get(gate["status"], GATE_COLOURS.get(gate["level"], "blue"))
+
+
+def add_gates(m: folium.Map, gates: gpd.GeoDataFrame, *, name: str = "Border gates"
+              ) -> folium.FeatureGroup:
+    """Add gates: colour by level (grey if closed), truck or train glyph by mode.
+
+    Parameters
+    ----------
+    m
+        The map.
+    gates
+        The gates layer.
+    name
+        Layer name in the layer control.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        The layer added.
+    """
+    group = folium.FeatureGroup(name=name, show=True)
+    for _, gate in gates.iterrows():
+        folium.Marker(
+            [gate.geometry.y, gate.geometry.x],
+            tooltip=folium.Tooltip(f"{safe_text(gate['name_vi'])} ({safe_text(gate['status'])})"),
+            popup=folium.Popup(gate_popup_html(gate), parse_html=False, max_width=380),
+            icon=folium.Icon(color=gate_colour(gate), icon=_MODE_ICONS.get(gate["mode"], "flag"),
+                             prefix="fa"),
+        ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def _legend_html(gates: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> str:
+    def swatch(colour: str, label: str, *, line: bool = False, dashed: bool = False) -> str:
+        if line:
+            border = "dashed" if dashed else "solid"
+            mark = (f"<span style='display:inline-block;width:22px;height:0;border-top:4px "
+                    f"{border} {colour};vertical-align:middle;margin-right:6px'></span>")
+        else:
+            mark = (f"<span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
+                    f"background:{colour};vertical-align:middle;margin-right:6px'></span>")
+        return f"<div>{mark}{safe_text(label)}</div>"
+
+    levels = [lv for lv in GATE_COLOURS if lv in set(gates["level"])]
+    statuses = [s for s in _STATUS_COLOURS if s in set(gates["status"])]
+    classes = [c for c in ROAD_STYLES if c in set(roads["class"])]
+    parts = ["<b>Gates</b> (<i class='fa fa-truck'></i> road, <i class='fa fa-train'></i> rail)"]
+    parts += [swatch(_ICON_HEX[GATE_COLOURS[lv]], lv) for lv in levels]
+    parts += [swatch(_ICON_HEX[_STATUS_COLOURS[s]], s) for s in statuses]
+    parts += ["<b>Roads</b>"] + [swatch(ROAD_STYLES[c][0], c.replace("_", " "), line=True)
+                                 for c in classes]
+    if (roads["status"] != "open").any():
+        parts.append(swatch("#777", "under construction / planned", line=True, dashed=True))
+    parts += ["<b>Other</b>", swatch("#b71c1c", "VN–CN border", line=True, dashed=True),
+              swatch(_ICON_HEX["darkblue"], "inland hub"), swatch("#fafafa", "border marker")]
+    return ("<div id='bordergeo-legend' style='position:fixed;bottom:24px;left:12px;z-index:9999;"
+            "background:rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;"
+            "border-radius:4px;font:12px/1.5 sans-serif;max-height:60vh;overflow:auto'>"
+            + "".join(parts) + "</div>")
+
+
+def _add_html(m: folium.Map, markup: str) -> None:
+    m.get_root().html.add_child(branca.element.Element(markup))
+
+
+def build_map(
+    dataset: BorderDataset,
+    *,
+    basemap: str | None = None,
+    title: str = "Lạng Sơn border gates",
+) -> folium.Map:
+    """Compose the border, roads, hubs, markers and gates on one Folium map.
+
+    Parameters
+    ----------
+    dataset
+        The layers to draw (e.g. ``load_dataset()``).
+    basemap
+        ``None`` for no basemap (vector layers only, nothing requested online), or a name
+        from :data:`BASEMAPS` to offer an online basemap that stays off until the user
+        picks it in the layer control.
+    title
+        Text of the title box.
+
+    Returns
+    -------
+    folium.Map
+        The map; it shows inline in a notebook. Save it with :func:`save_map`.
+    """
+    if basemap is not None and basemap not in BASEMAPS:
+        raise BorderGeoError(f"unknown basemap {basemap!r}; choose one of "
+                             f"{', '.join(BASEMAPS)} or none")
+    m = folium.Map(tiles=None, maxZoom=18, control_scale=True, location=[21.9, 106.7],
+                   zoom_start=9)
+    folium.FeatureGroup(name="No basemap (offline)", overlay=False, show=True).add_to(m)
+    if basemap is not None:
+        tiles, attr = BASEMAPS[basemap]
+        folium.TileLayer(tiles, name=f"{tiles} (online)", attr=attr, overlay=False,
+                         show=False).add_to(m)
+    add_border(m, dataset.border)
+    add_roads(m, dataset.roads)
+    add_hubs(m, dataset.hubs)
+    add_markers(m, dataset.markers)
+    add_gates(m, dataset.gates)
+    folium.LayerControl(collapsed=False).add_to(m)
+    _add_html(m, _legend_html(dataset.gates, dataset.roads))
+    _add_html(m, "<div id='bordergeo-title' style='position:fixed;top:10px;left:60px;"
+                 "z-index:9999;background:rgba(255,255,255,0.92);padding:4px 10px;"
+                 f"border:1px solid #999;border-radius:4px;font:bold 15px sans-serif'>"
+                 f"{safe_text(title)}</div>")
+    frames = [df for df in (dataset.gates, dataset.border, dataset.markers) if len(df)]
+    if frames:
+        x0, y0, x1, y1 = pd.concat([f.geometry for f in frames]).total_bounds
+        m.fit_bounds([[y0, x0], [y1, x1]], padding=(20, 20))
+    return m
+
+
+def _stable_ids(m: folium.Map) -> None:
+    """Replace folium's random element ids by sequential ones (same input, same bytes)."""
+    counter = 0
+    stack: list[branca.element.Element] = [m.get_root()]
+    seen: set[int] = set()
+    while stack:
+        element = stack.pop()
+        if id(element) in seen:
+            continue
+        seen.add(id(element))
+        counter += 1
+        element._id = f"{counter:08x}"
+        stack.extend(reversed(list(element._children.values())))
+        for attr in ("header", "html", "script"):
+            child = getattr(element, attr, None)
+            if isinstance(child, branca.element.Element):
+                stack.append(child)
+
+
+def map_html(m: folium.Map, *, offline: bool = False) -> str:
+    """Render a map to a full HTML page.
+
+    Parameters
+    ----------
+    m
+        The map.
+    offline
+        Inline every script, style, icon and font so the page needs no network.
+
+    Returns
+    -------
+    str
+        The HTML; the same map gives the same text.
+    """
+    _stable_ids(m)
+    page = m.get_root().render()
+    if offline:
+        from bordergeo.offline import localize_html
+
+        page = localize_html(page)
+    return page
+
+
+def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = False) -> Path:
+    """Write the map to an HTML file atomically.
+
+    Parameters
+    ----------
+    m
+        The map.
+    path
+        Destination ``.html`` file; its folder is created.
+    offline
+        Write one self-contained file that works without internet.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    page = map_html(m, offline=offline)
+    out = atomic_write_text(path, page)
+    logger.info("wrote %s (%.0f KB)", out, out.stat().st_size / 1024)
+    return out
