@@ -421,7 +421,7 @@ def build_map(
 
 def _stable_ids(m: folium.Map) -> None:
     """Replace folium's random element ids by sequential ones (same input, same bytes)."""
-    counter = 0
+    order: list[branca.element.Element] = []
     stack: list[branca.element.Element] = [m.get_root()]
     seen: set[int] = set()
     while stack:
@@ -429,13 +429,16 @@ def _stable_ids(m: folium.Map) -> None:
         if id(element) in seen:
             continue
         seen.add(id(element))
-        counter += 1
-        element._id = f"{counter:08x}"
+        order.append(element)
+        element._id = f"{len(order):08x}"
         stack.extend(reversed(list(element._children.values())))
         for attr in ("header", "html", "script"):
             child = getattr(element, attr, None)
             if isinstance(child, branca.element.Element):
                 stack.append(child)
+    for element in order:  # templates use the child keys as JavaScript variable names
+        element._children = type(element._children)(
+            (child.get_name(), child) for child in element._children.values())
 
 
 def map_html(m: folium.Map, *, offline: bool = False) -> str:

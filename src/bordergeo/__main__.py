@@ -1,0 +1,7 @@
+"""Allow ``python -m bordergeo``."""
+
+import sys
+
+from bordergeo.cli import main
+
+sys.exit(main())
