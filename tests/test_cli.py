@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import write_dataset
 
 from bordergeo.cli import main
-from conftest import write_dataset
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -39,7 +39,8 @@ def test_gates_other_formats(small_dataset_dir, capsys, fmt) -> None:
 
 def test_validate_ok(small_dataset_dir, capsys) -> None:
     assert main(["validate", str(small_dataset_dir)]) == 0
-    assert "valid dataset (gates 2, markers 1, hubs 1, roads 2, border 0)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "valid dataset (gates 2, markers 1, hubs 1, roads 2, border 0)" in out
     assert main(["validate", str(small_dataset_dir / "roads.geojson")]) == 0
     assert "valid roads layer (2 rows)" in capsys.readouterr().out
 

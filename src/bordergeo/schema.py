@@ -288,9 +288,8 @@ def _coerce_column(
         for pos, (v, p) in enumerate(zip(values, present, strict=True)):
             if not p:
                 parsed.append(None)
-            elif isinstance(v, (bool, np.bool_)):
-                parsed.append(bool(v))
-            elif isinstance(v, (int, np.integer)) and v in (0, 1):
+            elif isinstance(v, (bool, np.bool_)) or (isinstance(v, (int, np.integer))
+                                                     and v in (0, 1)):
                 parsed.append(bool(v))
             elif isinstance(v, str) and v.strip().lower() in _TRUE | _FALSE:
                 parsed.append(v.strip().lower() in _TRUE)
