@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import write_dataset
 
 from bordergeo import BorderGeoError, load_dataset
 from bordergeo.maps import build_map, map_html, safe_text, save_map
-from conftest import write_dataset
 
 PAYLOAD = "<img src=x onerror=alert(1)>"
 

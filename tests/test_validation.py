@@ -7,11 +7,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from conftest import write_dataset
 from shapely.geometry import Point
 
 from bordergeo import DataFileError, SchemaError, load_dataset
 from bordergeo.datasets import load_layer
-from conftest import write_dataset
 
 
 def _load_broken(tmp_path: Path, layers: dict) -> None:
