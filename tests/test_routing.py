@@ -52,8 +52,8 @@ def test_matrix_equals_networkx(n, density, seed, zero) -> None:
         route = router.route(o, d)
         assert abs(route.travel_time_s - expected) <= 1e-6
         # same time; with random weights the fastest path is unique, so the length too
-        nx_len = sum(min((e["length"] for e in g[a][b].values() if e["travel_time"] ==
-                          min(x["travel_time"] for x in g[a][b].values())))
+        nx_len = sum(min(e["length"] for e in g[a][b].values() if e["travel_time"] ==
+                          min(x["travel_time"] for x in g[a][b].values()))
                      for a, b in zip(path[:-1], path[1:], strict=True))
         if not zero:
             assert row.length_km * 1000 == pytest.approx(nx_len, abs=1e-6)

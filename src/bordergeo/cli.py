@@ -105,6 +105,98 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _router(args: argparse.Namespace):  # -> Router, imported lazily
+    from bordergeo.routing import Router, dataset_network
+
+    dataset = _dataset(args)
+    roads = load_layer(args.roads, "roads") if getattr(args, "roads", None) else None
+    return Router(dataset_network(dataset, roads=roads), dataset)
+
+
+def _default_gates(router) -> list[str]:
+    gates = router.dataset.gates
+    usable = gates[(gates["mode"] == "road") & (gates["status"] != "closed")]
+    return usable["id"].tolist()
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    """Print the fastest route (and alternatives) between two places."""
+    router = _router(args)
+    if args.alternatives > 1:
+        routes = router.alternatives(args.origin, args.destination, k=args.alternatives)
+    else:
+        routes = [router.route(args.origin, args.destination)]
+    if args.format == "json":
+        text = json.dumps([r.to_dict() for r in routes], ensure_ascii=False, indent=2)
+    elif args.format == "geojson":
+        frame = pd.concat([r.to_gdf(router.network.crs) for r in routes], ignore_index=True)
+        text = gpd.GeoDataFrame(frame, crs=router.network.crs).to_json(ensure_ascii=False,
+                                                                        drop_id=True)
+    else:
+        lines = []
+        for k, r in enumerate(routes, start=1):
+            label = f"route {k}: " if len(routes) > 1 else ""
+            lines.append(f"{label}{r.origin.label} → {r.destination.label}: "
+                         f"{r.length_km:.1f} km, {r.travel_time_min:.0f} min via "
+                         f"{r.road_sequence or '(unnamed roads)'} (snapped "
+                         f"{r.origin.snap_m:.0f} m / {r.destination.snap_m:.0f} m)")
+        text = "\n".join(lines)
+    _emit(text, args.output)
+    return 0
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    """Print the travel-time and distance matrix from hubs to gates."""
+    router = _router(args)
+    origins = args.origins or router.dataset.hubs["id"].tolist()
+    gates = args.destinations or _default_gates(router)
+    if args.close_road or args.close_gate:
+        table = router.closure_impact(origins, gates, closed_gates=args.close_gate or (),
+                                      roads=args.close_road or ())
+    else:
+        table = router.matrix(origins, gates)
+    if args.format == "json":
+        records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+        text = json.dumps(records, ensure_ascii=False, indent=2)
+    elif args.format == "csv":
+        buffer = io.StringIO()
+        table.to_csv(buffer, index=False, lineterminator="\n", float_format="%.3f")
+        text = buffer.getvalue()
+    else:
+        shown = table.copy()
+        if "reachable" in shown.columns:
+            shown["travel_time_min"] = [f"{t:.0f}" if ok else "unreachable" for t, ok in
+                                        zip(shown["travel_time_min"], shown["reachable"],
+                                            strict=True)]
+            shown["length_km"] = [f"{x:.1f}" if ok else "" for x, ok in
+                                  zip(shown["length_km"], shown["reachable"], strict=True)]
+            shown = shown.pivot(index="origin", columns="destination",
+                                values="travel_time_min").loc[list(dict.fromkeys(
+                                    shown["origin"]))]
+            text = "travel time (min) by fastest route\n" + shown.to_string()
+        else:
+            text = shown.round(1).to_string(index=False)
+    _emit(text, args.output)
+    return 0
+
+
+def cmd_import_osm(args: argparse.Namespace) -> int:
+    """Convert an OSM extract to a roads layer (and candidate gates)."""
+    from bordergeo.io import write_layer
+    from bordergeo.osm import DRIVABLE, read_osm
+
+    roads, controls = read_osm(args.file, highways=None if args.all_highways else DRIVABLE,
+                               progress=not args.quiet)
+    written = write_layer(roads, args.output, layer="roads")
+    print(f"wrote {written} ({len(roads)} roads)")
+    if args.gates_output:
+        gates_written = write_layer(controls, args.gates_output, layer="gates")
+        print(f"wrote {gates_written} ({len(controls)} border-control nodes)")
+    elif len(controls):
+        print(f"{len(controls)} border-control nodes found; --gates-output FILE keeps them")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``bordergeo`` command."""
     common = argparse.ArgumentParser(add_help=False)
@@ -146,6 +238,50 @@ def build_parser() -> argparse.ArgumentParser:
     map_.add_argument("--basemap", choices=["osm", "carto"], default=None,
                       help="offer an online basemap (off until chosen in the layer control)")
     map_.set_defaults(func=cmd_map)
+
+    routing = argparse.ArgumentParser(add_help=False)
+    routing.add_argument("--roads", metavar="FILE", default=None,
+                         help="route on this road layer instead of the dataset's roads")
+    routing.add_argument("-o", "--output", type=Path, default=None,
+                         help="write to this file instead of standard output")
+
+    route = sub.add_parser(
+        "route", parents=[common, routing], help="fastest route between two places",
+        description="Fastest truck route between two places. A place is a gate or hub id or "
+                    "name (diacritics optional) or a coordinate 'LAT,LON'.")
+    route.add_argument("origin", help="e.g. 'ha noi', 'bac-giang' or '21.03,105.85'")
+    route.add_argument("destination", help="e.g. 'huu nghi', 'tan-thanh'")
+    route.add_argument("--alternatives", type=int, default=1, metavar="K",
+                       help="return up to K meaningfully different routes")
+    route.add_argument("--format", choices=["text", "json", "geojson"], default="text")
+    route.set_defaults(func=cmd_route)
+
+    matrix = sub.add_parser(
+        "matrix", parents=[common, routing], help="hubs × gates travel times and distances",
+        description="Travel time and distance of the fastest route from each origin to each "
+                    "gate (default: every hub to every open road gate). Unreachable pairs "
+                    "are marked, never given a made-up number.")
+    matrix.add_argument("--from", dest="origins", nargs="+", metavar="PLACE")
+    matrix.add_argument("--to", dest="destinations", nargs="+", metavar="GATE")
+    matrix.add_argument("--close-road", nargs="+", metavar="REF",
+                        help="scenario: close these roads (id or ref) and compare")
+    matrix.add_argument("--close-gate", nargs="+", metavar="GATE",
+                        help="scenario: close these gates and compare")
+    matrix.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    matrix.set_defaults(func=cmd_matrix)
+
+    osm = sub.add_parser(
+        "import-osm", parents=[common], help="OSM extract → roads layer",
+        description="Read a local .osm.pbf or .osm file and write its drivable roads as a "
+                    "roads layer (GeoPackage, GeoJSON, GeoParquet...).")
+    osm.add_argument("file", help=".osm.pbf, .osm, .osm.bz2 or .osm.gz")
+    osm.add_argument("-o", "--output", required=True, help="roads file to write")
+    osm.add_argument("--gates-output", default=None,
+                     help="also write barrier=border_control nodes to this file")
+    osm.add_argument("--all-highways", action="store_true",
+                     help="keep every highway way, not only drivable ones")
+    osm.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    osm.set_defaults(func=cmd_import_osm)
     return parser
 
 

@@ -134,8 +134,41 @@ def _columns(roads: gpd.GeoDataFrame, n: int) -> dict[str, NDArray]:
             "length_m": documented, "status": status}
 
 
-def _cluster_representatives(points: NDArray[np.float64], pairs: NDArray[np.int64]
-                             ) -> NDArray[np.int64]:
+class _VertexKeys:
+    """Integer ids of coordinates, equal when two points lie within one quantum.
+
+    Coordinates are quantised (0.1 mm, or 1e-9 degree) and factorised as integers, which
+    is much faster than hashing float pairs.
+    """
+
+    def __init__(self, coords: NDArray[np.float64], quantum: float) -> None:
+        self.quantum = quantum
+        qx = np.round(coords[:, 0] / quantum).astype(np.int64)
+        qy = np.round(coords[:, 1] / quantum).astype(np.int64)
+        fx, self._ux = pd.factorize(qx)
+        fy, self._uy = pd.factorize(qy)
+        self._ny = len(self._uy)
+        self.ids, self._keys = pd.factorize(fx.astype(np.int64) * self._ny + fy)
+        first = np.empty(len(self._keys), dtype=np.int64)
+        first[self.ids[::-1]] = np.arange(len(coords))[::-1]
+        self.first = first  # position of one occurrence of each id
+
+    @property
+    def count(self) -> int:
+        return len(self._keys)
+
+    def lookup(self, xy: NDArray[np.float64]) -> NDArray[np.int64]:
+        """Ids of other points (-1 where the point is not a known vertex)."""
+        qx = np.round(xy[:, 0] / self.quantum).astype(np.int64)
+        qy = np.round(xy[:, 1] / self.quantum).astype(np.int64)
+        fx = pd.Index(self._ux).get_indexer(qx)
+        fy = pd.Index(self._uy).get_indexer(qy)
+        key = np.where((fx >= 0) & (fy >= 0), fx.astype(np.int64) * self._ny + fy, -1)
+        return pd.Index(self._keys).get_indexer(key)
+
+
+def _cluster_representatives(points: NDArray[np.float64], pairs: NDArray[np.int64],
+                             quantum: float) -> NDArray[np.int64]:
     """Map each point to one member of its cluster (pairs = points within tolerance).
 
     The representative is the member whose exact coordinate is shared by most points
@@ -146,7 +179,7 @@ def _cluster_representatives(points: NDArray[np.float64], pairs: NDArray[np.int6
         return np.arange(n)
     graph = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
-    same = pd.factorize(pd.MultiIndex.from_arrays([points[:, 0], points[:, 1]]))[0]
+    same = _VertexKeys(points, quantum).ids
     multiplicity = np.bincount(same)[same]
     order = np.lexsort((np.arange(n), -multiplicity, labels))
     first = np.r_[True, labels[order][1:] != labels[order][:-1]]
@@ -172,7 +205,7 @@ def _insert_vertices(coords: NDArray[np.float64], line_idx: NDArray[np.int64],
                                np.ones(len(splits))])
     keys = np.vstack([old_key, new_key])
     order = np.lexsort((keys[:, 2], keys[:, 1], keys[:, 0]))
-    all_xy = np.vstack([coords, splits[["x", "y"]].to_numpy()])
+    all_xy = np.vstack([coords, splits[["x", "y"]].to_numpy(float)])
     return all_xy[order], keys[order, 0].astype(np.int64)
 
 
@@ -522,6 +555,7 @@ def build_network(
 
     coords, line_idx = shapely.get_coordinates(parts, return_index=True)
     metric = _Metric(pyproj.CRS(roads.crs), coords)
+    quantum = 1e-9 if metric.geographic else 1e-4 / metric.kx
     report = NetworkReport(lines=len(parts))
 
     # 1. snap near-miss line ends together
@@ -533,18 +567,15 @@ def build_network(
         from scipy.spatial import cKDTree
 
         pairs = cKDTree(ends_scaled).query_pairs(snap_tolerance_m, output_type="ndarray")
-        rep = _cluster_representatives(coords[end_pos], pairs)
+        rep = _cluster_representatives(coords[end_pos], pairs, quantum)
         moved = ~np.all(coords[end_pos[rep]] == coords[end_pos], axis=1)
         report.snapped_endpoints = int(moved.sum())
         coords[end_pos] = coords[end_pos[rep]]
 
     # 2. ends that touch nothing else join the interior of a nearby line (T-junctions),
     #    crossings are split, places are attached
-    key_all = pd.MultiIndex.from_arrays([coords[:, 0], coords[:, 1]])
-    vertex_id = pd.factorize(key_all)[0]
-    lines_per_vertex = pd.Series(line_idx).groupby(vertex_id).nunique()
-    end_vertex = vertex_id[end_pos]
-    dangling = lines_per_vertex.reindex(end_vertex).to_numpy() == 1
+    keys = _VertexKeys(coords, quantum)
+    dangling = np.bincount(keys.ids)[keys.ids[end_pos]] == 1
     end_line = np.concatenate([np.arange(len(parts)), np.arange(len(parts))])
     split_lines = shapely.linestrings(coords, indices=line_idx)
     splits, report.t_junctions, report.crossings = _t_junction_and_crossing_splits(
@@ -566,24 +597,24 @@ def build_network(
         coords, line_idx = _insert_vertices(coords, line_idx, splits)
 
     # 3. vertices become nodes where lines end or share a vertex
-    vertex_id, uniques = pd.factorize(pd.MultiIndex.from_arrays([coords[:, 0], coords[:, 1]]))
+    keys = _VertexKeys(coords, quantum)
+    vertex_id = keys.ids
     dup = np.zeros(len(coords), dtype=bool)
     dup[1:] = (vertex_id[1:] == vertex_id[:-1]) & (line_idx[1:] == line_idx[:-1])
     coords, line_idx, vertex_id = coords[~dup], line_idx[~dup], vertex_id[~dup]
     is_end = np.ones(len(coords), dtype=bool)
     is_end[1:-1] = (line_idx[2:] != line_idx[1:-1]) | (line_idx[:-2] != line_idx[1:-1])
-    uses = np.bincount(vertex_id, minlength=len(uniques))
+    uses = np.bincount(vertex_id, minlength=keys.count)
     is_node_vertex = is_end | (uses[vertex_id] > 1)
     if len(attach):
-        attach_vertex = pd.MultiIndex.from_arrays([attach["x"].to_numpy(float),
-                                                   attach["y"].to_numpy(float)])
-        attach_ids = uniques.get_indexer(attach_vertex)
+        attach_ids = keys.lookup(attach[["x", "y"]].to_numpy(float))
         is_node_vertex |= np.isin(vertex_id, attach_ids)
-    node_of_vertex = np.full(len(uniques), -1, dtype=np.int64)
+    node_of_vertex = np.full(keys.count, -1, dtype=np.int64)
     node_vertices = np.unique(vertex_id[is_node_vertex])
     node_of_vertex[node_vertices] = np.arange(len(node_vertices))
-    node_xy = np.column_stack([uniques.get_level_values(0).to_numpy(float),
-                               uniques.get_level_values(1).to_numpy(float)])[node_vertices]
+    first_pos = np.empty(keys.count, dtype=np.int64)
+    first_pos[vertex_id[::-1]] = np.arange(len(vertex_id))[::-1]
+    node_xy = coords[first_pos[node_vertices]]
 
     # 4. edges run between consecutive node vertices of a line
     npos = np.flatnonzero(is_node_vertex)
@@ -632,7 +663,7 @@ def build_network(
 
     placed: dict[str, int] = {}
     if len(attach):
-        nodes = node_of_vertex[uniques.get_indexer(attach_vertex)]
+        nodes = node_of_vertex[attach_ids]
         placed = dict(zip(attach["id"].astype(str), nodes.tolist(), strict=True))
         attach = attach.assign(node=nodes)[["id", "node", "snap_m"]]
     net = RoadNetwork(node_x=node_xy[:, 0], node_y=node_xy[:, 1], edges=edges,
