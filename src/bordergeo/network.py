@@ -435,10 +435,12 @@ def _t_junction_and_crossing_splits(lines: NDArray[np.object_], ends: NDArray[np
                                     end_line: NDArray[np.int64], dangling: NDArray[np.bool_],
                                     metric: _Metric, tolerance_m: float,
                                     node_crossings: bool) -> tuple[pd.DataFrame, int, int]:
-    scaled = shapely.transform(lines, metric.scale)
-    tree = shapely.STRtree(scaled)
     parts = []
     n_t = n_x = 0
+    if not node_crossings and not (dangling.any() and tolerance_m > 0):
+        return pd.DataFrame(columns=["line", "x", "y"]), 0, 0
+    scaled = lines if metric.kx == metric.ky == 1.0 else shapely.transform(lines, metric.scale)
+    tree = shapely.STRtree(scaled)
     if dangling.any():
         pts = shapely.points(metric.scale(ends[dangling]))
         own = end_line[dangling]
@@ -535,9 +537,13 @@ def build_network(
     if not np.isin(kinds[valid], (1, 5)).all():
         raise SchemaError("road geometries must be LineStrings or MultiLineStrings",
                           source=source, field="geometry")
-    parts, part_of = shapely.get_parts(geoms[valid], return_index=True)
+    if (kinds[valid] == 1).all():  # no multi-part lines: skip the split
+        parts, part_of = geoms[valid], np.arange(int(valid.sum()))
+    else:
+        parts, part_of = shapely.get_parts(geoms[valid], return_index=True)
     road_row = np.flatnonzero(valid)[part_of]
-    parts = shapely.force_2d(parts)
+    if shapely.has_z(parts).any():
+        parts = shapely.force_2d(parts)
     keep = shapely.get_num_coordinates(parts) >= 2
     parts, road_row = parts[keep], road_row[keep]
     if len(parts) == 0:
@@ -669,7 +675,9 @@ def build_network(
     net = RoadNetwork(node_x=node_xy[:, 0], node_y=node_xy[:, 1], edges=edges,
                       crs=pyproj.CRS(roads.crs), places=placed, report=report)
     report.nodes, report.edges = net.n_nodes, len(edges)
-    _, labels = connected_components(net.csr("length"), directed=True, connection="weak")
+    adjacency = sparse.coo_matrix((np.ones(len(edges)), (edges["u"], edges["v"])),
+                                  shape=(net.n_nodes, net.n_nodes))
+    _, labels = connected_components(adjacency, directed=True, connection="weak")
     report.components = sorted(np.bincount(labels).tolist(), reverse=True)
     report.attachments = attach.reset_index(drop=True)
     logger.info("network: %s", report)
