@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from bordergeo.crs import geodesic_length_m
+from bordergeo.crs import GEOD
 from bordergeo.errors import BorderGeoError, SchemaError
 
 __all__ = [
@@ -145,13 +145,18 @@ class _VertexKeys:
         self.quantum = quantum
         qx = np.round(coords[:, 0] / quantum).astype(np.int64)
         qy = np.round(coords[:, 1] / quantum).astype(np.int64)
-        fx, self._ux = pd.factorize(qx)
-        fy, self._uy = pd.factorize(qy)
-        self._ny = len(self._uy)
-        self.ids, self._keys = pd.factorize(fx.astype(np.int64) * self._ny + fy)
-        first = np.empty(len(self._keys), dtype=np.int64)
-        first[self.ids[::-1]] = np.arange(len(coords))[::-1]
-        self.first = first  # position of one occurrence of each id
+        self._x0, self._y0 = (int(qx.min()), int(qy.min())) if len(qx) else (0, 0)
+        self._span_y = int(qy.max()) - self._y0 + 1 if len(qy) else 1
+        span_x = int(qx.max()) - self._x0 + 1 if len(qx) else 1
+        self._packed = span_x * self._span_y < 2**62
+        if self._packed:  # one integer per point: a single hash pass
+            combined = (qx - self._x0) * self._span_y + (qy - self._y0)
+        else:
+            fx, self._ux = pd.factorize(qx)
+            fy, self._uy = pd.factorize(qy)
+            self._span_y = len(self._uy)
+            combined = fx.astype(np.int64) * self._span_y + fy
+        self.ids, self._keys = pd.factorize(combined)
 
     @property
     def count(self) -> int:
@@ -161,9 +166,12 @@ class _VertexKeys:
         """Ids of other points (-1 where the point is not a known vertex)."""
         qx = np.round(xy[:, 0] / self.quantum).astype(np.int64)
         qy = np.round(xy[:, 1] / self.quantum).astype(np.int64)
-        fx = pd.Index(self._ux).get_indexer(qx)
-        fy = pd.Index(self._uy).get_indexer(qy)
-        key = np.where((fx >= 0) & (fy >= 0), fx.astype(np.int64) * self._ny + fy, -1)
+        if self._packed:
+            key = (qx - self._x0) * self._span_y + (qy - self._y0)
+        else:
+            fx = pd.Index(self._ux).get_indexer(qx)
+            fy = pd.Index(self._uy).get_indexer(qy)
+            key = np.where((fx >= 0) & (fy >= 0), fx.astype(np.int64) * self._span_y + fy, -1)
         return pd.Index(self._keys).get_indexer(key)
 
 
@@ -220,24 +228,53 @@ class RoadNetwork:
     ----------
     node_x, node_y
         Node coordinates in ``crs`` (lon/lat for EPSG:4326).
-    edges
+    table
         One row per directed edge: ``u``, ``v``, ``key``, ``length`` (m),
         ``travel_time`` (s), ``speed_kph``, ``road_id``, ``ref``, ``name``, ``class``,
-        ``oneway`` and ``geometry`` (drawn from u to v).
+        ``oneway``. :attr:`edges` adds the geometry.
     crs
         CRS of the coordinates and geometries.
+    coords, geom_first, geom_last
+        Vertex coordinates shared by all edges, and each edge's vertex range.
     places
         Attached places: ``id`` → node.
     report
         What the build did.
+    node_ids
+        Original node ids when the network came from a graph.
     """
 
     node_x: NDArray[np.float64]
     node_y: NDArray[np.float64]
-    edges: gpd.GeoDataFrame
+    table: pd.DataFrame
     crs: pyproj.CRS
+    coords: NDArray[np.float64]
+    geom_first: NDArray[np.int64]
+    geom_last: NDArray[np.int64]
     places: dict[str, int] = field(default_factory=dict)
     report: NetworkReport = field(default_factory=NetworkReport)
+    node_ids: NDArray[np.object_] | None = None
+
+    def edge_geometries(self, rows: NDArray[np.int64] | None = None) -> NDArray[np.object_]:
+        """Build the LineStrings of some edges (all by default), drawn from u to v.
+
+        Geometries are made on demand from one shared coordinate array: an edge is the
+        vertex range ``geom_first..geom_last`` (descending when the edge runs against
+        the digitised direction).
+        """
+        first = self.geom_first if rows is None else self.geom_first[rows]
+        last = self.geom_last if rows is None else self.geom_last[rows]
+        step = np.where(last >= first, 1, -1)
+        counts = np.abs(last - first) + 1
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        take = np.repeat(first, counts) + offsets * np.repeat(step, counts)
+        return shapely.linestrings(self.coords[take],
+                                   indices=np.repeat(np.arange(len(first)), counts))
+
+    @cached_property
+    def edges(self) -> gpd.GeoDataFrame:
+        """The directed edges as a GeoDataFrame (``table`` plus geometry, built once)."""
+        return gpd.GeoDataFrame(self.table, geometry=self.edge_geometries(), crs=self.crs)
 
     @property
     def n_nodes(self) -> int:
@@ -246,9 +283,9 @@ class RoadNetwork:
 
     def _weights(self, weight: str | NDArray[np.float64]) -> NDArray[np.float64]:
         if isinstance(weight, str):
-            return self.edges[weight].to_numpy(float)
+            return self.table[weight].to_numpy(float)
         weight = np.asarray(weight, dtype=float)
-        if weight.shape != (len(self.edges),):
+        if weight.shape != (len(self.table),):
             raise BorderGeoError("a weight array needs one value per edge")
         return weight
 
@@ -260,8 +297,8 @@ class RoadNetwork:
             return self._travel_time_pairs
         w = self._weights(weight)
         keep = np.flatnonzero(np.ones(len(w), bool) if edge_mask is None else edge_mask)
-        u = self.edges["u"].to_numpy(np.int64)[keep]
-        v = self.edges["v"].to_numpy(np.int64)[keep]
+        u = self.table["u"].to_numpy(np.int64)[keep]
+        v = self.table["v"].to_numpy(np.int64)[keep]
         order = np.lexsort((w[keep], v, u))
         pair = u[order] * self.n_nodes + v[order]
         first = np.ones(len(order), dtype=bool)
@@ -270,7 +307,7 @@ class RoadNetwork:
 
     @cached_property
     def _travel_time_pairs(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        return self._cheapest(self.edges["travel_time"].to_numpy(float))
+        return self._cheapest(self.table["travel_time"].to_numpy(float))
 
     def csr(self, weight: str | NDArray[np.float64] = "travel_time", *,
             edge_mask: NDArray[np.bool_] | None = None,
@@ -292,8 +329,8 @@ class RoadNetwork:
             ``n_nodes × n_nodes``; entry (u, v) is the cheapest u→v edge.
         """
         chosen, _ = self._cheapest(weight, edge_mask)
-        u = self.edges["u"].to_numpy(np.int64)[chosen]
-        v = self.edges["v"].to_numpy(np.int64)[chosen]
+        u = self.table["u"].to_numpy(np.int64)[chosen]
+        v = self.table["v"].to_numpy(np.int64)[chosen]
         w = self._weights(weight)[chosen]
         if transpose:
             u, v = v, u
@@ -344,17 +381,17 @@ class RoadNetwork:
             ``osmnx.graph_to_gdfs``, ``osmnx.shortest_path`` and friends work on it.
         """
         g = nx.MultiDiGraph(crs=self.crs.to_string())
-        degree = np.bincount(np.concatenate([self.edges["u"].to_numpy(),
-                                             self.edges["v"].to_numpy()]),
+        degree = np.bincount(np.concatenate([self.table["u"].to_numpy(),
+                                             self.table["v"].to_numpy()]),
                              minlength=self.n_nodes)
         g.add_nodes_from((i, {"x": float(x), "y": float(y), "street_count": int(d)})
                          for i, (x, y, d) in enumerate(zip(self.node_x, self.node_y, degree,
                                                            strict=True)))
         cols = ["u", "v", "key", "length", "travel_time", "speed_kph", "ref", "name",
                 "class", "oneway", "road_id"]
-        table = self.edges[cols].astype(object).where(self.edges[cols].notna(), None)
+        table = self.table[cols].astype(object).where(self.table[cols].notna(), None)
         table = table.rename(columns={"class": "highway"})
-        geoms = self.edges.geometry.to_numpy()
+        geoms = self.edge_geometries()
         for row, geom in zip(table.itertuples(index=False), geoms, strict=True):
             attrs = {"length": float(row.length), "travel_time": float(row.travel_time),
                      "speed_kph": float(row.speed_kph), "geometry": geom,
@@ -583,7 +620,9 @@ def build_network(
     keys = _VertexKeys(coords, quantum)
     dangling = np.bincount(keys.ids)[keys.ids[end_pos]] == 1
     end_line = np.concatenate([np.arange(len(parts)), np.arange(len(parts))])
-    split_lines = shapely.linestrings(coords, indices=line_idx)
+    needs_lines = node_crossings or (snap_tolerance_m > 0 and dangling.any()) or (
+        places is not None and len(places) > 0)
+    split_lines = shapely.linestrings(coords, indices=line_idx) if needs_lines else parts
     splits, report.t_junctions, report.crossings = _t_junction_and_crossing_splits(
         split_lines, coords[end_pos], end_line, dangling, metric, snap_tolerance_m,
         node_crossings)
@@ -601,9 +640,9 @@ def build_network(
         splits = splits.assign(line=splits["line"].to_numpy(np.int64),
                                along=shapely.line_locate_point(lines_hit, pts))
         coords, line_idx = _insert_vertices(coords, line_idx, splits)
+        keys = _VertexKeys(coords, quantum)
 
     # 3. vertices become nodes where lines end or share a vertex
-    keys = _VertexKeys(coords, quantum)
     vertex_id = keys.ids
     dup = np.zeros(len(coords), dtype=bool)
     dup[1:] = (vertex_id[1:] == vertex_id[:-1]) & (line_idx[1:] == line_idx[:-1])
@@ -626,19 +665,19 @@ def build_network(
     npos = np.flatnonzero(is_node_vertex)
     same_line = line_idx[npos[1:]] == line_idx[npos[:-1]]
     a, b = npos[:-1][same_line], npos[1:][same_line]
-    counts = b - a + 1
-    vertex_take = np.repeat(a - np.cumsum(np.r_[0, counts[:-1]]), counts) + np.arange(
-        counts.sum())
-    edge_of_vertex = np.repeat(np.arange(len(a)), counts)
-    edge_geoms = shapely.linestrings(coords[vertex_take], indices=edge_of_vertex)
     u = node_of_vertex[vertex_id[a]]
     v = node_of_vertex[vertex_id[b]]
     part = line_idx[a]
     row = road_row[part]
+    same = np.r_[line_idx[1:] == line_idx[:-1], False]
+    seg = np.zeros(len(coords))
     if metric.geographic:
-        length = geodesic_length_m(edge_geoms)
+        _, _, dist = GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
+        seg[:-1] = np.where(same[:-1], dist, 0.0)
     else:
-        length = shapely.length(edge_geoms) * metric.kx
+        seg[:-1] = np.where(same[:-1], np.hypot(*(coords[1:] - coords[:-1]).T), 0.0) * metric.kx
+    cum = np.r_[0.0, np.cumsum(seg)]
+    length = cum[b] - cum[a]
     documented = attrs["length_m"][row]
     has_doc = np.isfinite(documented)
     if has_doc.any():
@@ -656,26 +695,29 @@ def build_network(
         "name": attrs["name"][row][keep], "class": road_class[part][keep],
         "oneway": attrs["oneway"][row][keep],
     })
-    forward_geoms = edge_geoms[keep]
     two_way = ~forward["oneway"].to_numpy(bool)
     backward = forward[two_way].rename(columns={"u": "v", "v": "u"})
     table = pd.concat([forward, backward[forward.columns]], ignore_index=True)
-    geometry = np.concatenate([forward_geoms, shapely.reverse(forward_geoms[two_way])])
+    geom_first = np.concatenate([a[keep], b[keep][two_way]])
+    geom_last = np.concatenate([b[keep], a[keep][two_way]])
     order = np.lexsort((table["v"].to_numpy(), table["u"].to_numpy()))
     table = table.iloc[order].reset_index(drop=True)
-    geometry = geometry[order]
-    table["key"] = table.groupby(["u", "v"]).cumcount().to_numpy()
-    edges = gpd.GeoDataFrame(table, geometry=geometry, crs=roads.crs)
+    pair = table["u"].to_numpy(np.int64) * len(node_xy) + table["v"].to_numpy(np.int64)
+    group_start = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    sizes = np.diff(np.r_[group_start, len(pair)])
+    table["key"] = np.arange(len(pair)) - np.repeat(group_start, sizes)
 
     placed: dict[str, int] = {}
     if len(attach):
         nodes = node_of_vertex[attach_ids]
         placed = dict(zip(attach["id"].astype(str), nodes.tolist(), strict=True))
         attach = attach.assign(node=nodes)[["id", "node", "snap_m"]]
-    net = RoadNetwork(node_x=node_xy[:, 0], node_y=node_xy[:, 1], edges=edges,
-                      crs=pyproj.CRS(roads.crs), places=placed, report=report)
-    report.nodes, report.edges = net.n_nodes, len(edges)
-    adjacency = sparse.coo_matrix((np.ones(len(edges)), (edges["u"], edges["v"])),
+    net = RoadNetwork(node_x=node_xy[:, 0], node_y=node_xy[:, 1], table=table,
+                      crs=pyproj.CRS(roads.crs), coords=coords,
+                      geom_first=geom_first[order], geom_last=geom_last[order],
+                      places=placed, report=report)
+    report.nodes, report.edges = net.n_nodes, len(table)
+    adjacency = sparse.coo_matrix((np.ones(len(table)), (table["u"], table["v"])),
                                   shape=(net.n_nodes, net.n_nodes))
     _, labels = connected_components(adjacency, directed=True, connection="weak")
     report.components = sorted(np.bincount(labels).tolist(), reverse=True)
@@ -736,8 +778,11 @@ def network_from_graph(graph: nx.MultiDiGraph, *, weight_speed_kph: float | None
     table = pd.DataFrame(rows, columns=["u", "v", "key", "length", "travel_time", "speed_kph",
                                         "road_id", "ref", "name", "class", "oneway"])
     crs = pyproj.CRS(graph.graph.get("crs", "EPSG:4326"))
-    edges = gpd.GeoDataFrame(table, geometry=geoms, crs=crs)
-    net = RoadNetwork(node_x=x, node_y=y, edges=edges, crs=crs)
-    net.node_ids = np.array(nodes, dtype=object)  # type: ignore[attr-defined]
-    net.report.nodes, net.report.edges = len(nodes), len(edges)
+    coords, index = shapely.get_coordinates(np.array(geoms, dtype=object), return_index=True)
+    first = np.searchsorted(index, np.arange(len(geoms)))
+    last = np.r_[first[1:], len(coords)] - 1
+    net = RoadNetwork(node_x=x, node_y=y, table=table, crs=crs, coords=coords,
+                      geom_first=first, geom_last=last)
+    net.node_ids = np.array(nodes, dtype=object)
+    net.report.nodes, net.report.edges = len(nodes), len(table)
     return net

@@ -173,8 +173,8 @@ class Router:
         self.network = network
         self.dataset = dataset
         self.max_snap_m = max_snap_m
-        self._lengths = network.edges["length"].to_numpy(float)
-        self._times = network.edges["travel_time"].to_numpy(float)
+        self._lengths = network.table["length"].to_numpy(float)
+        self._times = network.table["travel_time"].to_numpy(float)
 
     # ----------------------------------------------------------------- places
     def place(self, query: str | tuple[float, float] | int | Place) -> Place:
@@ -254,7 +254,7 @@ class Router:
         rows = (self.network.edge_between(arr[:-1], arr[1:], weight=weight) if len(arr) > 1
                 else np.array([], dtype=np.int64))
         if len(rows):
-            coords, idx = shapely.get_coordinates(self.network.edges.geometry.to_numpy()[rows],
+            coords, idx = shapely.get_coordinates(self.network.edge_geometries(rows),
                                                   return_index=True)
             first = np.r_[True, idx[1:] != idx[:-1]]
             keep = ~first
@@ -264,7 +264,7 @@ class Router:
             x, y = self.network.node_x[arr[0]], self.network.node_y[arr[0]]
             geometry = shapely.linestrings([[x, y], [x, y]])
         refs: list[str] = []
-        for ref in self.network.edges["ref"].to_numpy()[rows]:
+        for ref in self.network.table["ref"].to_numpy()[rows]:
             if isinstance(ref, str) and ref and (not refs or refs[-1] != ref):
                 refs.append(ref)
         return Route(origin, destination, [int(n) for n in arr], rows,
@@ -396,8 +396,7 @@ class Router:
             raise BorderGeoError("alternatives need penalty > 1 and 0 ≤ max_overlap < 1")
         a, b = self.place(origin), self.place(destination)
         weights = self._times.copy()
-        edges = self.network.edges
-        twin = _twin_index(edges)
+        twin = _twin_index(self.network.table)
         kept: list[Route] = []
         kept_sets: list[set[int]] = []
         for _ in range(max_tries):
@@ -441,7 +440,7 @@ class Router:
         numpy.ndarray
             ``True`` where an edge is closed.
         """
-        edges = self.network.edges
+        edges = self.network.table
         closed = np.zeros(len(edges), dtype=bool)
         names = {str(r) for r in roads}
         if names:
@@ -454,7 +453,7 @@ class Router:
             kx = 111_320.0 * np.cos(np.radians(lat)) if self.network.crs.is_geographic else 1.0
             ky = 110_574.0 if self.network.crs.is_geographic else 1.0
             scale = np.array([kx, ky])
-            geoms = shapely.transform(edges.geometry.to_numpy(), lambda c, f=scale: c * f)
+            geoms = shapely.transform(self.network.edge_geometries(), lambda c, f=scale: c * f)
             point = shapely.points(lon * kx, lat * ky)
             hit = shapely.dwithin(geoms, point, radius)
             if not hit.any():
@@ -541,8 +540,8 @@ class Router:
                                  f"missing {', '.join(sorted(missing))}")
         if (pd.to_numeric(frame["trucks_per_day"], errors="coerce").fillna(-1) < 0).any():
             raise BorderGeoError("trucks_per_day must be a number ≥ 0")
-        flow = np.zeros(len(self.network.edges))
-        count = np.zeros(len(self.network.edges), dtype=np.int64)
+        flow = np.zeros(len(self.network.table))
+        count = np.zeros(len(self.network.table), dtype=np.int64)
         by_destination = frame.groupby("destination", sort=False)
         for destination, group in by_destination:
             d = self.place(destination)
@@ -560,15 +559,16 @@ class Router:
                 np.add.at(flow, rows, float(trucks))
                 np.add.at(count, rows, 1)
         used = np.flatnonzero(count > 0)
-        edges = self.network.edges.iloc[used]
+        edges = self.network.table.iloc[used]
         return gpd.GeoDataFrame({"u": edges["u"].to_numpy(), "v": edges["v"].to_numpy(),
                                  "ref": edges["ref"].to_numpy(),
                                  "class": edges["class"].to_numpy(),
                                  "trucks_per_day": flow[used], "routes": count[used]},
-                                geometry=edges.geometry.to_numpy(), crs=self.network.crs)
+                                geometry=self.network.edge_geometries(used),
+                                crs=self.network.crs)
 
 
-def _twin_index(edges: gpd.GeoDataFrame) -> NDArray[np.int64]:
+def _twin_index(edges: pd.DataFrame) -> NDArray[np.int64]:
     """Row of the reverse edge (v→u, same key) of each edge, or -1."""
     u = edges["u"].to_numpy(np.int64)
     v = edges["v"].to_numpy(np.int64)
