@@ -113,7 +113,7 @@ GATES = [
          coord_source=estimated("on the border between Tân Thanh (1088–1091) and Hữu Nghị "
                                 "(1116), as markers 1104–1105 lie; 400 m inside Vietnam"),
          coord_confidence="L", lon=106.68697, lat=21.96499),
-    dict(id="na-hinh", name_vi="Na Hình", name_en="Na Hinh gate", name_zh=None,
+    dict(id="na-hinh", name_vi="Na Hình", name_en="Na Hinh gate", name_zh="那形口岸",
          level="secondary", mode="road", parent_id=None, district="Văn Lãng",
          status="restricted", status_note="reopened 2023; no goods cleared since May 2024",
          counterpart_en=None, counterpart_zh=None, markers=None, lanes_export=None,
@@ -146,7 +146,7 @@ GATES = [
          coord_source=estimated("placeholder in Tràng Định moved onto the border, 400 m "
                                 "inside Vietnam"), coord_confidence="L",
          lon=106.58295, lat=22.33569),
-    dict(id="po-nhung", name_vi="Pò Nhùng", name_en="Po Nhung gate", name_zh=None,
+    dict(id="po-nhung", name_vi="Pò Nhùng", name_en="Po Nhung gate", name_zh="波绒口岸",
          level="secondary", mode="road", parent_id=None, district="Cao Lộc", status="closed",
          status_note="provincial gate; reopening requested 2023; customs team 15B3 under "
                      "Hữu Nghị customs",
