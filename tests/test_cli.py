@@ -94,3 +94,70 @@ def test_map_requires_html_suffix(tmp_path, small_dataset_dir) -> None:
     result = run("map", "--data", str(small_dataset_dir), "-o", str(tmp_path / "m.png"))
     assert result.returncode == 1
     assert "use a .html name" in result.stderr
+
+
+def test_route_text_and_json(capsys) -> None:
+    assert main(["route", "ha noi", "Hữu Nghị"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("ha-noi → huu-nghi: ") and " km, " in line and "QL1A" in line
+    assert main(["route", "bac-giang", "tan thanh", "--format", "json",
+                 "--alternatives", "2"]) == 0
+    routes = json.loads(capsys.readouterr().out)
+    assert 1 <= len(routes) <= 2
+    assert routes[0]["to"] == "tan-thanh" and routes[0]["length_km"] > 0
+    assert routes == sorted(routes, key=lambda r: r["travel_time_min"])
+
+
+def test_route_from_a_coordinate(capsys) -> None:
+    assert main(["route", "21.03,105.85", "huu-nghi", "--format", "geojson"]) == 0
+    feature = json.loads(capsys.readouterr().out)["features"][0]
+    assert feature["geometry"]["type"] == "LineString"
+    assert feature["properties"]["from_snap_m"] < 2_000
+
+
+def test_route_unknown_place_one_line() -> None:
+    result = run("route", "huu nhgi", "ha-noi")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith(
+        "bordergeo: error: no gate or hub named 'huu nhgi'; did you mean Hữu Nghị (huu-nghi)")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_route_place_too_far_from_roads() -> None:
+    result = run("route", "30.0,100.0", "huu-nghi")
+    assert result.returncode == 1
+    assert "km from the nearest road node" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_matrix_csv_and_closure(capsys) -> None:
+    assert main(["matrix", "--from", "ha-noi", "lang-son", "--to", "huu-nghi", "chi-ma",
+                 "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "origin,destination,travel_time_min,length_km,reachable"
+    assert len(lines) == 5
+    assert main(["matrix", "--from", "lang-son", "--to", "huu-nghi", "tan-thanh",
+                 "--close-gate", "huu-nghi", "--format", "json"]) == 0
+    impact = json.loads(capsys.readouterr().out)[0]
+    assert impact["gate_before"] == "huu-nghi" and impact["gate_after"] == "tan-thanh"
+    assert impact["delta_min"] > 0
+
+
+def test_matrix_marks_unreachable_pairs(tmp_path, small_layers, capsys) -> None:
+    small_layers["roads"]["features"][1]["geometry"]["coordinates"] = [
+        [106.60, 22.10], [106.68389, 22.00306]]  # gate-b's road no longer joins
+    folder = write_dataset(tmp_path / "cut", small_layers)
+    assert main(["matrix", "--data", str(folder), "--format", "json", "--to", "gate-a",
+                 "gate-b"]) == 0
+    rows = {r["destination"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["gate-a"]["reachable"] is True
+    assert rows["gate-b"]["reachable"] is False and rows["gate-b"]["travel_time_min"] is None
+
+
+def test_import_osm(tmp_path) -> None:
+    pyrosm = pytest.importorskip("pyrosm")
+    out = tmp_path / "roads.gpkg"
+    result = run("import-osm", pyrosm.get_data("test_pbf"), "-o", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    assert out.exists() and "roads)" in result.stdout
+    assert run("validate", str(out), "--layer", "roads").returncode == 0

@@ -357,7 +357,7 @@ def _legend_html(gates: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> str:
         parts.append(swatch("#777", "under construction / planned", line=True, dashed=True))
     parts += ["<b>Other</b>", swatch("#b71c1c", "VN–CN border", line=True, dashed=True),
               swatch(_ICON_HEX["darkblue"], "inland hub"), swatch("#fafafa", "border marker")]
-    return ("<div id='bordergeo-legend' style='position:fixed;bottom:24px;left:12px;z-index:9999;"
+    return ("<div id='bordergeo-legend' style='position:fixed;bottom:44px;left:12px;z-index:9999;"
             "background:rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;"
             "border-radius:4px;font:12px/1.5 sans-serif;max-height:60vh;overflow:auto'>"
             + "".join(parts) + "</div>")

@@ -1,0 +1,139 @@
+"""The map in a real browser: Debian's Chromium driven by Playwright, network blocked.
+
+Needs /usr/bin/chromium (``.ci/run`` installs it) and the offline assets built into the
+package. Outside CI a missing browser skips these tests; in CI (``CI=true``) it fails them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import write_dataset
+
+from bordergeo import load_dataset
+from bordergeo.maps import build_map, save_map
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("BORDERGEO_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-quic", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+PAYLOAD = '<img src=x onerror="window.__xss=1">'
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"CI needs Debian's chromium at {CHROMIUM} (.ci/run installs it)")
+    pytest.skip(f"no Chromium at {CHROMIUM}; apt-get install chromium to run browser tests",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return load_dataset()
+
+
+@pytest.fixture(scope="module")
+def map_file(dataset, tmp_path_factory) -> Path:
+    return save_map(build_map(dataset), tmp_path_factory.mktemp("maps") / "langson.html",
+                    offline=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path):
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.set_default_timeout(10000)
+    page.errors, page.external = [], []
+    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("request", lambda r: r.url.startswith("http") and page.external.append(r.url))
+    page.route("http*://**/*", lambda route: route.abort())  # never touch the network
+    page.goto(path.as_uri())
+    page.wait_for_function("typeof L !== 'undefined' && "
+                           "document.querySelectorAll('.leaflet-interactive').length > 0",
+                           timeout=15000)
+    return page
+
+
+@pytest.fixture()
+def page(browser, map_file):
+    pg = open_page(browser, map_file)
+    yield pg
+    pg.close()
+
+
+def test_map_draws_every_layer_offline(page, dataset) -> None:
+    counts = page.evaluate("""() => ({
+        markers: document.querySelectorAll('.leaflet-marker-pane .awesome-marker').length,
+        paths: document.querySelectorAll('path.leaflet-interactive').length,
+        legend: document.querySelectorAll('#bordergeo-legend').length,
+        layers: document.querySelectorAll('.leaflet-control-layers-overlays input').length,
+        faLoaded: [...document.fonts].some(f => f.family.includes('Font Awesome')
+                                           && f.status === 'loaded'),
+    })""")
+    assert counts["markers"] == len(dataset.gates) + len(dataset.hubs)
+    # every road, the border and every marker circle is one SVG path
+    expected_paths = len(dataset.roads) + len(dataset.border) + len(dataset.markers)
+    assert counts["paths"] >= expected_paths
+    assert counts["legend"] == 1 and counts["layers"] == 5
+    page.evaluate("document.fonts.ready")
+    assert page.evaluate("[...document.fonts].some(f => f.family.includes('Font Awesome')"
+                         " && f.status === 'loaded')")
+    assert page.errors == [] and page.external == []
+
+
+def test_gate_popup_shows_three_languages(page, dataset) -> None:
+    # the first red (international) marker; dispatching the event avoids overlapping icons
+    page.locator(".leaflet-marker-pane .awesome-marker-icon-red").first.dispatch_event("click")
+    text = page.wait_for_selector(".leaflet-popup-content").inner_text()
+    international = dataset.gates[dataset.gates["level"] == "international"]
+    shown = [g for g in international.itertuples() if g.name_vi in text]
+    assert len(shown) == 1
+    assert shown[0].name_en in text and shown[0].name_zh in text
+    assert "Hours, CN clock (UTC+8)" in text
+
+
+def test_layer_control_toggles_roads(page, dataset) -> None:
+    before = page.locator("path.leaflet-interactive").count()
+    page.locator(".leaflet-control-layers-overlays label", has_text="Roads").locator(
+        "input").uncheck()
+    assert page.locator("path.leaflet-interactive").count() == before - len(dataset.roads)
+
+
+def test_screenshot_for_people(page) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    png = page.screenshot(path=str(ARTIFACTS / "langson-map.png"))
+    assert len(png) > 30_000  # a blank grey page is ~5 KB
+
+
+def test_injection_payload_does_not_run(browser, tmp_path, small_layers) -> None:
+    for layer in ("gates", "hubs", "roads", "markers"):
+        for feature in small_layers[layer]["features"]:
+            for key in ("name_vi", "name_en", "ref", "name", "coord_source"):
+                feature["properties"][key] = PAYLOAD
+    ds = load_dataset(write_dataset(tmp_path / "evil", small_layers))
+    pg = open_page(browser, save_map(build_map(ds), tmp_path / "evil.html", offline=True))
+    try:
+        for marker in pg.locator(".leaflet-marker-pane .awesome-marker").all():
+            marker.dispatch_event("mouseover")
+            marker.dispatch_event("click")
+        for path in pg.locator("path.leaflet-interactive").all():
+            path.dispatch_event("mouseover")
+            path.dispatch_event("click")
+        pg.wait_for_timeout(300)
+        assert pg.evaluate("window.__xss") is None
+        assert PAYLOAD.split(" ")[0] in pg.locator(".leaflet-popup-content").inner_text()
+        assert pg.errors == []
+    finally:
+        pg.close()
