@@ -161,3 +161,26 @@ def test_import_osm(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     assert out.exists() and "roads)" in result.stdout
     assert run("validate", str(out), "--layer", "roads").returncode == 0
+
+
+def test_route_with_a_bad_roads_file(tmp_path) -> None:
+    bad = tmp_path / "roads.geojson"
+    bad.write_text('{"type":"FeatureCollection","features":[{"type":"Feature",'
+                   '"properties":{"id":"r1","class":"national","maxspeed_kph":-5},'
+                   '"geometry":{"type":"LineString","coordinates":[[106.7,21.9],[106.8,22.0]]}}]}',
+                   encoding="utf-8")
+    result = run("route", "lang-son", "huu-nghi", "--roads", str(bad))
+    assert result.returncode == 1
+    assert "roads.geojson: row 'r1', field 'maxspeed_kph': -5 must be greater than 0" in \
+        result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_route_with_no_path(tmp_path, small_layers) -> None:
+    small_layers["roads"]["features"][1]["geometry"]["coordinates"] = [
+        [106.60, 22.10], [106.68389, 22.00306]]
+    folder = write_dataset(tmp_path / "cut", small_layers)
+    result = run("route", "hub-x", "gate-b", "--data", str(folder))
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("bordergeo: error: no route from 'hub-x' to 'gate-b': "
+                                     "the road network does not connect them")

@@ -183,3 +183,37 @@ def test_corridor_flows_add_up() -> None:
     mid = flows[flows["ref"] == "M"]
     assert mid["trucks_per_day"].tolist() == [100.0]
     assert set(flows["trucks_per_day"]) == {100.0, 50.0}
+
+
+def test_osmnx_functions_work_on_our_graph() -> None:
+    ox = pytest.importorskip("osmnx")
+    from bordergeo import load_dataset
+    from bordergeo.routing import dataset_network
+
+    ds = load_dataset()
+    net = dataset_network(ds)
+    g = net.to_graph()
+    nodes, edges = ox.graph_to_gdfs(g)
+    assert len(nodes) == net.n_nodes and len(edges) == len(net.table)
+    back = ox.graph_from_gdfs(nodes, edges)
+    assert back.number_of_edges() == g.number_of_edges()
+    a, b = net.places["ha-noi"], net.places["huu-nghi"]
+    path = ox.routing.shortest_path(g, a, b, weight="travel_time")
+    route_gdf = ox.routing.route_to_gdf(g, path, weight="travel_time")
+    ours = Router(net, ds).route("ha-noi", "huu-nghi")
+    assert route_gdf["travel_time"].sum() == pytest.approx(ours.travel_time_s, abs=1e-6)
+    assert route_gdf["length"].sum() == pytest.approx(ours.length_m, abs=1e-6)
+
+
+def test_bundled_matrix_equals_networkx() -> None:
+    from bordergeo import load_dataset
+    from bordergeo.routing import dataset_network
+
+    ds = load_dataset()
+    net = dataset_network(ds)
+    g = net.to_graph()
+    table = Router(net, ds).matrix(ds.hubs["id"].tolist(), ds.gates["id"].tolist())
+    for row in table.itertuples():
+        expected = nx.shortest_path_length(g, net.places[row.origin],
+                                           net.places[row.destination], weight="travel_time")
+        assert abs(row.travel_time_min * 60 - expected) <= 1e-6
