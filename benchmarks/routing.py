@@ -73,11 +73,11 @@ def bench(name: str, make_network: Callable[[], object], pick: Callable[[object]
     ours, theirs, ratios = [], [], []
     net = None
     nodes_gdf = edges_gdf = None
-    for r in range(rounds):
+    for _ in range(rounds):
         t_ours, net = timed(make_network)
         if nodes_gdf is None:
             nodes_gdf, edges_gdf = osmnx_inputs(net)
-        t_ox, graph = timed(lambda: ox.convert.graph_from_gdfs(nodes_gdf, edges_gdf))
+        t_ox, graph = timed(lambda n=nodes_gdf, e=edges_gdf: ox.convert.graph_from_gdfs(n, e))
         ours.append(t_ours)
         theirs.append(t_ox)
         ratios.append(t_ox / t_ours)
