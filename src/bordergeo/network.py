@@ -129,9 +129,10 @@ def _columns(roads: gpd.GeoDataFrame, n: int) -> dict[str, NDArray]:
     speed = pd.to_numeric(pd.Series(col("maxspeed_kph", np.nan)), errors="coerce").to_numpy(float)
     documented = pd.to_numeric(pd.Series(col("length_m", np.nan)), errors="coerce").to_numpy(float)
     status = col("status", "open")
+    lanes = pd.to_numeric(pd.Series(col("lanes", np.nan)), errors="coerce").to_numpy(float)
     return {"road_id": ids.astype(object), "ref": col("ref", None), "name": col("name", None),
             "class": road_class, "oneway": oneway, "maxspeed_kph": speed,
-            "length_m": documented, "status": status}
+            "length_m": documented, "status": status, "lanes": lanes}
 
 
 class _VertexKeys:
@@ -231,7 +232,8 @@ class RoadNetwork:
     table
         One row per directed edge: ``u``, ``v``, ``key``, ``length`` (m),
         ``travel_time`` (s), ``speed_kph``, ``road_id``, ``ref``, ``name``, ``class``,
-        ``oneway``. :attr:`edges` adds the geometry.
+        ``oneway``, ``lanes`` (both directions, NaN if unknown). :attr:`edges` adds the
+        geometry.
     crs
         CRS of the coordinates and geometries.
     coords, geom_first, geom_last
@@ -693,7 +695,7 @@ def build_network(
         "travel_time": length[keep] / (edge_speed / 3.6), "speed_kph": edge_speed,
         "road_id": attrs["road_id"][row][keep], "ref": attrs["ref"][row][keep],
         "name": attrs["name"][row][keep], "class": road_class[part][keep],
-        "oneway": attrs["oneway"][row][keep],
+        "oneway": attrs["oneway"][row][keep], "lanes": attrs["lanes"][row][keep],
     })
     two_way = ~forward["oneway"].to_numpy(bool)
     backward = forward[two_way].rename(columns={"u": "v", "v": "u"})

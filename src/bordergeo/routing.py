@@ -301,18 +301,26 @@ class Router:
 
     # ----------------------------------------------------------------- matrix
     def _walk_lengths(self, nxt: NDArray[np.int32], starts: NDArray[np.int64],
-                      target: int) -> NDArray[np.float64]:
-        """Length of the tree path from each start to ``target`` (vectorised walk)."""
-        total = np.zeros(len(starts))
-        cur = starts.copy()
-        active = (cur != target) & (nxt[cur] >= 0)
+                      targets: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Tree-path length from every start to every target, all walked at once.
+
+        ``nxt[j]`` is the next-hop array toward target ``j`` (from a backward search);
+        returns an array ``(len(targets), len(starts))``; NaN where unreachable.
+        """
+        gate = np.repeat(np.arange(len(targets)), len(starts))
+        cur = np.tile(starts, len(targets))
+        total = np.zeros(len(cur))
+        goal = targets[gate]
+        active = (cur != goal) & (nxt[gate, cur] >= 0)
+        unreachable = (cur != goal) & ~active
         while active.any():
-            step = nxt[cur[active]].astype(np.int64)
-            rows = self.network.edge_between(cur[active], step)
-            total[active] += self._lengths[rows]
-            cur[active] = step
-            active = (cur != target) & (nxt[cur] >= 0)
-        return total
+            idx = np.flatnonzero(active)
+            step = nxt[gate[idx], cur[idx]].astype(np.int64)
+            total[idx] += self._lengths[self.network.edge_between(cur[idx], step)]
+            cur[idx] = step
+            active[idx] = (step != goal[idx]) & (nxt[gate[idx], step] >= 0)
+        total[unreachable] = np.nan
+        return total.reshape(len(targets), len(starts))
 
     def matrix(self, origins: Sequence[object], destinations: Sequence[object], *,
                csr_reversed: sparse.csr_matrix | None = None) -> pd.DataFrame:
@@ -341,14 +349,15 @@ class Router:
         rev = self.network.travel_time_csr_reversed if csr_reversed is None else csr_reversed
         dist, nxt = dijkstra(rev, directed=True, indices=[d.node for d in dst],
                              return_predecessors=True)
+        dist, nxt = np.atleast_2d(dist), np.atleast_2d(nxt)
         starts = np.array([s.node for s in src], dtype=np.int64)
+        all_lengths = self._walk_lengths(nxt, starts,
+                                         np.array([d.node for d in dst], dtype=np.int64))
         records = []
         for j, d in enumerate(dst):
             times = dist[j, starts]
             ok = np.isfinite(times)
-            lengths = np.full(len(starts), np.nan)
-            if ok.any():
-                lengths[ok] = self._walk_lengths(nxt[j], starts[ok], d.node)
+            lengths = np.where(ok, all_lengths[j], np.nan)
             for i, s in enumerate(src):
                 records.append((s.label, d.label, times[i] / 60.0 if ok[i] else np.nan,
                                 lengths[i] / 1000.0, bool(ok[i])))

@@ -1,0 +1,364 @@
+"""Queues at the gates: steady state (Erlang C, M/G/c) and days-long fluid backlogs.
+
+Steady-state formulas hold only while arrivals stay below capacity (ρ < 1). The Lạng Sơn
+gates run far from that — closed at night, capacity set by the Chinese side, harvest
+surges — so the core model is the deterministic fluid queue
+``Q(t+1) = max(0, Q(t) + A(t) − S(t))`` on hourly or daily steps, with the wait of each
+arrival cohort (first in, first out) and the time to clear.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from bordergeo.errors import BorderGeoError, DataFileError
+
+__all__ = [
+    "UnstableQueueError",
+    "QueueResult",
+    "Backlog",
+    "erlang_c",
+    "mgc_approximation",
+    "fluid_backlog",
+    "two_stage_backlog",
+    "read_observed",
+    "replay",
+    "OBSERVED_COLUMNS",
+]
+
+
+class UnstableQueueError(BorderGeoError):
+    """Arrivals reach or exceed capacity: no steady state exists."""
+
+
+@dataclass(frozen=True)
+class QueueResult:
+    """Steady-state figures of a multi-server queue (times in hours)."""
+
+    servers: int
+    arrival_rate_h: float
+    service_rate_h: float
+    utilisation: float
+    p_wait: float
+    mean_wait_h: float
+    mean_queue: float
+    mean_time_in_system_h: float
+
+    def to_dict(self) -> dict[str, float]:
+        """JSON-ready figures (keys as the CLI prints them)."""
+        return {"p_wait": self.p_wait, "mean_wait_h": self.mean_wait_h,
+                "mean_queue": self.mean_queue, "utilisation": self.utilisation,
+                "mean_time_in_system_h": self.mean_time_in_system_h,
+                "servers": self.servers, "arrival_rate_h": self.arrival_rate_h,
+                "service_rate_h": self.service_rate_h}
+
+
+def _check_rates(servers: int, arrival_rate: float, service_rate: float) -> float:
+    if int(servers) != servers or servers < 1:
+        raise BorderGeoError(f"servers must be a whole number ≥ 1, not {servers}")
+    if not (np.isfinite(arrival_rate) and arrival_rate >= 0):
+        raise BorderGeoError(f"arrival rate must be ≥ 0, not {arrival_rate}")
+    if not (np.isfinite(service_rate) and service_rate > 0):
+        raise BorderGeoError(f"service rate must be > 0, not {service_rate}")
+    rho = arrival_rate / (servers * service_rate)
+    if rho >= 1:
+        raise UnstableQueueError(
+            f"utilisation ρ = {rho:.2f} ≥ 1 ({arrival_rate:g} trucks/h arrive, "
+            f"{servers} × {service_rate:g} = {servers * service_rate:g} trucks/h can be "
+            f"served): the queue grows without limit and has no steady state; use the "
+            f"backlog model (bordergeo backlog / queues.fluid_backlog)")
+    return rho
+
+
+def erlang_c(servers: int, arrival_rate: float, service_rate: float) -> QueueResult:
+    """M/M/c queue: probability of waiting (Erlang C), mean wait and queue length.
+
+    Parameters
+    ----------
+    servers
+        Lanes (servers) c.
+    arrival_rate
+        Trucks arriving per hour, λ.
+    service_rate
+        Trucks cleared per hour per lane, μ.
+
+    Returns
+    -------
+    QueueResult
+        ``p_wait`` = C(c, a), ``mean_wait_h`` = C / (cμ − λ), ``mean_queue`` = λ·Wq
+        (Little's law), ``utilisation`` = λ / (cμ).
+
+    Raises
+    ------
+    UnstableQueueError
+        If λ ≥ cμ (points to the backlog model).
+
+    Examples
+    --------
+    >>> round(erlang_c(2, 1.0, 1.0).p_wait, 4)   # a = 1, c = 2: C = 1/3
+    0.3333
+    """
+    rho = _check_rates(servers, arrival_rate, service_rate)
+    a = arrival_rate / service_rate
+    # Erlang B by its stable recursion, then C = c·B / (c − a·(1 − B))
+    b = 1.0
+    for k in range(1, int(servers) + 1):
+        b = a * b / (k + a * b)
+    p_wait = servers * b / (servers - a * (1 - b)) if arrival_rate > 0 else 0.0
+    wq = p_wait / (servers * service_rate - arrival_rate)
+    return QueueResult(int(servers), float(arrival_rate), float(service_rate), rho, p_wait,
+                       wq, arrival_rate * wq, wq + 1 / service_rate)
+
+
+def mgc_approximation(servers: int, arrival_rate: float, service_rate: float, *,
+                      service_cv2: float = 0.0, arrival_cv2: float = 1.0) -> QueueResult:
+    """M/G/c (G/G/c) wait by the Allen–Cunneen approximation.
+
+    ``Wq ≈ Wq(M/M/c) · (Ca² + Cs²) / 2``; ``service_cv2`` = 0 for near-deterministic
+    scanning, 1 for exponential service (then it equals Erlang C).
+
+    Parameters
+    ----------
+    servers, arrival_rate, service_rate
+        As in :func:`erlang_c`.
+    service_cv2
+        Squared coefficient of variation of service times, Cs².
+    arrival_cv2
+        Squared coefficient of variation of inter-arrival times, Ca² (1 = Poisson).
+
+    Returns
+    -------
+    QueueResult
+    """
+    if service_cv2 < 0 or arrival_cv2 < 0:
+        raise BorderGeoError("coefficients of variation must be ≥ 0")
+    base = erlang_c(servers, arrival_rate, service_rate)
+    factor = (arrival_cv2 + service_cv2) / 2
+    wq = base.mean_wait_h * factor
+    return QueueResult(base.servers, base.arrival_rate_h, base.service_rate_h,
+                       base.utilisation, base.p_wait, wq, arrival_rate * wq,
+                       wq + 1 / service_rate)
+
+
+@dataclass
+class Backlog:
+    """A fluid queue run.
+
+    Attributes
+    ----------
+    backlog
+        Trucks waiting at the end of each step.
+    served
+        Trucks cleared in each step.
+    arrivals, capacity
+        The inputs per step.
+    cohort_wait_steps
+        Steps until the last truck of each arrival cohort is cleared (first in, first
+        out; NaN if it is not cleared within the horizon).
+    step_hours
+        Length of a step (24 for daily steps).
+    initial
+        Trucks waiting at the start.
+    """
+
+    backlog: NDArray[np.float64]
+    served: NDArray[np.float64]
+    arrivals: NDArray[np.float64]
+    capacity: NDArray[np.float64]
+    cohort_wait_steps: NDArray[np.float64]
+    step_hours: float
+    initial: float
+
+    @property
+    def days_to_clear(self) -> float | None:
+        """Days until the backlog first reaches zero (``None`` if it never does)."""
+        empty = np.flatnonzero(self.backlog <= 1e-9)
+        if len(empty) == 0:
+            return None
+        if self.initial <= 0 and empty[0] == 0:
+            return 0.0
+        return float((empty[0] + 1) * self.step_hours / 24.0)
+
+    @property
+    def peak(self) -> float:
+        """Largest backlog."""
+        return float(max(self.backlog.max(initial=0.0), self.initial))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per step: arrivals, capacity, served, backlog, cohort wait (hours)."""
+        return pd.DataFrame({"arrivals": self.arrivals, "capacity": self.capacity,
+                             "served": self.served, "backlog": self.backlog,
+                             "cohort_wait_h": self.cohort_wait_steps * self.step_hours})
+
+
+def fluid_backlog(arrivals: ArrayLike, capacity: ArrayLike, *, initial: float = 0.0,
+                  step_hours: float = 24.0) -> Backlog:
+    """Deterministic fluid queue ``Q(t+1) = max(0, Q(t) + A(t) − S(t))``.
+
+    Parameters
+    ----------
+    arrivals
+        Trucks arriving in each step.
+    capacity
+        Trucks that can be cleared in each step (0 while closed). A scalar applies to
+        every step.
+    initial
+        Trucks already waiting.
+    step_hours
+        Step length: 24 for daily, 1 for hourly steps.
+
+    Returns
+    -------
+    Backlog
+        Backlog at the end of each step, trucks served, and each cohort's wait.
+
+    Raises
+    ------
+    BorderGeoError
+        Negative or non-finite inputs, or lengths that differ.
+    """
+    a = np.atleast_1d(np.asarray(arrivals, dtype=float))
+    s = np.broadcast_to(np.asarray(capacity, dtype=float), a.shape).astype(float)
+    if a.ndim != 1 or not len(a):
+        raise BorderGeoError("arrivals must be a non-empty series")
+    for name, values in (("arrivals", a), ("capacity", s)):
+        if not np.isfinite(values).all() or (values < 0).any():
+            raise BorderGeoError(f"{name} must be finite numbers ≥ 0")
+    if not (np.isfinite(initial) and initial >= 0):
+        raise BorderGeoError("initial backlog must be ≥ 0")
+    # Lindley's recursion in closed form (reflection map): no Python loop over steps
+    net = np.cumsum(a - s) + initial
+    lowest = np.minimum.accumulate(np.minimum(net, initial))
+    backlog = net - np.minimum(lowest, 0.0)
+    previous = np.r_[initial, backlog[:-1]]
+    served = previous + a - backlog
+    cum_arrivals = initial + np.cumsum(a)
+    cum_served = np.cumsum(served)
+    done = np.searchsorted(cum_served, cum_arrivals - 1e-9, side="left").astype(float)
+    done[done >= len(a)] = np.nan
+    wait = done - np.arange(len(a))
+    return Backlog(backlog, served, a, s, wait, float(step_hours), float(initial))
+
+
+def two_stage_backlog(arrivals: ArrayLike, vn_capacity: ArrayLike, cn_capacity: ArrayLike,
+                      *, initial_vn: float = 0.0, initial_yard: float = 0.0,
+                      step_hours: float = 24.0) -> tuple[Backlog, Backlog]:
+    """Vietnamese control → handover yard → Chinese control, as two fluid queues in series.
+
+    Parameters
+    ----------
+    arrivals
+        Trucks arriving at the Vietnamese control per step.
+    vn_capacity, cn_capacity
+        Clearance capacity of each stage per step.
+    initial_vn, initial_yard
+        Trucks already waiting before each stage.
+    step_hours
+        Step length.
+
+    Returns
+    -------
+    tuple of Backlog
+        The Vietnamese stage and the Chinese stage (whose arrivals are what the first
+        stage cleared); the binding stage is the one whose backlog grows.
+    """
+    first = fluid_backlog(arrivals, vn_capacity, initial=initial_vn, step_hours=step_hours)
+    second = fluid_backlog(first.served, cn_capacity, initial=initial_yard,
+                           step_hours=step_hours)
+    return first, second
+
+
+OBSERVED_COLUMNS = ("date", "gate_id", "trucks_waiting")
+
+
+def read_observed(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read an observed series of trucks waiting (and cleared, arriving) per gate per day.
+
+    Parameters
+    ----------
+    path
+        CSV with columns ``date`` (YYYY-MM-DD), ``gate_id`` (a gate id, or ``all`` for the
+        province), ``trucks_waiting`` (end of day, e.g. the 20:00 count) and optionally
+        ``trucks_cleared``, ``trucks_arrived``, ``source``, ``note``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted by gate and date; ``date`` as datetime64.
+
+    Raises
+    ------
+    DataFileError
+        Missing file or columns, unparsable dates or negative counts, naming the row.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"{path}: file not found")
+    try:
+        frame = pd.read_csv(path, comment="#", dtype={"gate_id": str})
+    except Exception as exc:
+        raise DataFileError(f"{path}: cannot read the CSV ({exc})") from exc
+    missing = [c for c in OBSERVED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataFileError(f"{path}: missing column(s) {', '.join(missing)}")
+    dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        row = int(np.flatnonzero(dates.isna())[0])
+        raise DataFileError(f"{path}: row {row + 2}, field 'date': {frame['date'].iloc[row]!r} "
+                            f"is not a date like 2021-12-15")
+    frame["date"] = dates
+    for col in ("trucks_waiting", "trucks_cleared", "trucks_arrived"):
+        if col not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = (values.isna() & frame[col].notna()) | (values < 0)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataFileError(f"{path}: row {row + 2}, field {col!r}: "
+                                f"{frame[col].iloc[row]!r} is not a count ≥ 0")
+        frame[col] = values
+    return frame.sort_values(["gate_id", "date"], kind="stable").reset_index(drop=True)
+
+
+def replay(observed: pd.DataFrame, *, arrivals: ArrayLike, capacity: ArrayLike,
+           gate_id: str = "all") -> pd.DataFrame:
+    """Run the daily fluid model from the first observation and set it beside the data.
+
+    Parameters
+    ----------
+    observed
+        From :func:`read_observed`.
+    arrivals, capacity
+        Trucks per day for each day from the first to the last observed date (scalars
+        apply to every day).
+    gate_id
+        Which series to replay.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per day: ``date``, ``model_backlog``, ``observed_backlog`` (NaN on days
+        without an observation), ``arrivals``, ``capacity``.
+    """
+    series = observed[observed["gate_id"] == gate_id]
+    if series.empty:
+        raise BorderGeoError(f"no observations for gate {gate_id!r}")
+    days = pd.date_range(series["date"].min(), series["date"].max(), freq="D")
+    first = float(series["trucks_waiting"].iloc[0])
+    n = len(days) - 1
+    a = np.broadcast_to(np.asarray(arrivals, dtype=float), (n,))
+    s = np.broadcast_to(np.asarray(capacity, dtype=float), (n,))
+    run = fluid_backlog(a, s, initial=first) if n else None
+    model = np.r_[first, run.backlog] if run is not None else np.array([first])
+    out = pd.DataFrame({"date": days, "model_backlog": model,
+                        "arrivals": np.r_[np.nan, a], "capacity": np.r_[np.nan, s]})
+    obs = series.groupby("date")["trucks_waiting"].last()
+    out["observed_backlog"] = out["date"].map(obs)
+    return out
+
