@@ -10,6 +10,7 @@ import argparse
 import io
 import json
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -197,6 +198,217 @@ def cmd_import_osm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _json_text(data: object) -> str:
+    def clean(value: object) -> object:
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if hasattr(value, "item"):  # numpy scalars
+            return clean(value.item())
+        if isinstance(value, pd.Timestamp):
+            return value.date().isoformat()
+        return value
+    return json.dumps(clean(data), ensure_ascii=False, indent=2)
+
+
+def _frame_records(frame: pd.DataFrame) -> list[dict]:
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    """Steady-state wait at a gate (Erlang C, or M/G/c with --service-cv2)."""
+    from bordergeo.queues import erlang_c, mgc_approximation
+
+    if args.service_cv2 is None:
+        result = erlang_c(args.servers, args.arrival_rate, args.service_rate)
+        model = "M/M/c (Erlang C)"
+    else:
+        result = mgc_approximation(args.servers, args.arrival_rate, args.service_rate,
+                                   service_cv2=args.service_cv2)
+        model = f"M/G/c (Allen–Cunneen, service Cs² = {args.service_cv2:g})"
+    if args.format == "json":
+        text = _json_text({"model": model, **result.to_dict()})
+    else:
+        text = (f"{model}: {result.servers} lanes, {result.arrival_rate_h:g} trucks/h arriving, "
+                f"{result.service_rate_h:g} trucks/h per lane\n"
+                f"  utilisation       {result.utilisation:.3f}\n"
+                f"  P(wait)           {result.p_wait:.3f}\n"
+                f"  mean wait         {result.mean_wait_h * 60:.1f} min\n"
+                f"  mean queue        {result.mean_queue:.2f} trucks")
+    _emit(text, args.output)
+    return 0
+
+
+def _daily_values(text: str, *, days: int, name: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise BorderGeoError(f"{name}: {text!r} is not a number or a comma-separated list of "
+                             f"numbers") from None
+    if len(values) == 1:
+        values = values * days
+    if len(values) != days:
+        raise BorderGeoError(f"{name}: {len(values)} values given for {days} days; give one "
+                             f"value or one per day")
+    return values
+
+
+def cmd_backlog(args: argparse.Namespace) -> int:
+    """Days-long backlog by the daily fluid queue."""
+    from bordergeo.queues import fluid_backlog
+
+    if args.days < 1:
+        raise BorderGeoError("--days must be at least 1")
+    arrivals = _daily_values(args.arrivals_per_day, days=args.days, name="--arrivals-per-day")
+    capacity = _daily_values(args.capacity_per_day, days=args.days, name="--capacity-per-day")
+    run = fluid_backlog(arrivals, capacity, initial=args.initial)
+    frame = run.to_frame()
+    if args.format == "json":
+        text = _json_text({"backlog": frame["backlog"].round(3).tolist(),
+                           "days_to_clear": run.days_to_clear,
+                           "peak": run.peak, "initial": run.initial,
+                           "cleared": frame["served"].round(3).tolist(),
+                           "cohort_wait_days": (frame["cohort_wait_h"] / 24).round(3).tolist()})
+    else:
+        frame.insert(0, "day", range(1, len(frame) + 1))
+        frame["cohort_wait_days"] = frame.pop("cohort_wait_h") / 24
+        clear = ("not cleared within the horizon" if run.days_to_clear is None
+                 else f"cleared in {run.days_to_clear:g} days")
+        text = (frame.round(1).to_string(index=False)
+                + f"\nstart {run.initial:g} trucks, peak {run.peak:.0f}, {clear}")
+    _emit(text, args.output)
+    return 0
+
+
+def _scenario_list(args: argparse.Namespace) -> list:
+    from bordergeo.congestion import resolve_scenario
+    from bordergeo.scenarios import load_scenario
+
+    return [load_scenario(resolve_scenario(spec)) for spec in args.scenario or []]
+
+
+def _observed_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    from bordergeo.congestion import sample_path
+
+    if args.observed is None:
+        if args.replay:
+            raise BorderGeoError("--replay needs --observed FILE (or --observed sample)")
+        return None, None
+    if args.observed == "sample":
+        observed = sample_path("langson_2021_2022.csv")
+        spec = args.replay or sample_path("december_2021_scenario.json")
+        return observed, Path(spec)
+    return Path(args.observed), Path(args.replay) if args.replay else None
+
+
+def _observed_summary(observed: Path) -> pd.DataFrame:
+    from bordergeo.queues import read_observed
+
+    series = read_observed(observed)
+    rows = []
+    for gate_id, group in series.groupby("gate_id", sort=False):
+        peak = group.loc[group["trucks_waiting"].idxmax()]
+        rows.append({"gate_id": gate_id, "first_date": group["date"].min(),
+                     "last_date": group["date"].max(), "observations": len(group),
+                     "peak_trucks_waiting": peak["trucks_waiting"], "peak_date": peak["date"],
+                     "last_trucks_waiting": group["trucks_waiting"].iloc[-1]})
+    return pd.DataFrame(rows)
+
+
+def cmd_congestion(args: argparse.Namespace) -> int:
+    """Per-gate capacity, flow, wait and backlog under scenarios; replays of observations."""
+    from bordergeo.congestion import compare_scenarios, load_demand, replay_file
+    from bordergeo.routing import dataset_network
+
+    dataset = _dataset(args)
+    scenarios = _scenario_list(args)
+    observed, spec = _observed_paths(args)
+    comparison = compare_scenarios(dataset, dataset_network(dataset), load_demand(args.demand),
+                                   scenarios, objective=args.objective, days=args.days,
+                                   initial_backlog=args.initial)
+    result: dict[str, pd.DataFrame] = {"scenarios": comparison}
+    if observed is not None and spec is not None:
+        result["replay"] = replay_file(observed, spec)
+    elif observed is not None:
+        result["observed"] = _observed_summary(observed)
+    if args.format == "json":
+        text = _json_text({k: _frame_records(v) for k, v in result.items()})
+    elif args.format == "csv":
+        buffer = io.StringIO()
+        comparison.to_csv(buffer, index=False, lineterminator="\n", float_format="%.3f")
+        text = buffer.getvalue()
+    else:
+        parts = []
+        for name, frame in comparison.groupby("scenario", sort=False):
+            shown = frame[frame["status"] != "closed"].drop(columns="scenario")
+            parts.append(f"== {name} ({args.objective.upper()}, {args.days}-day backlog)\n"
+                         + shown.round(2).to_string(index=False))
+        if "replay" in result:
+            replayed = result["replay"].copy()
+            replayed["date"] = replayed["date"].dt.date
+            parts.append("== replay of the observed backlog\n"
+                         + replayed.round(0).to_string(index=False, na_rep=""))
+        if "observed" in result:
+            parts.append("== observed series\n" + result["observed"].to_string(index=False))
+        text = "\n\n".join(parts)
+    _emit(text, args.output)
+    return 0
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    """Gate choice: assign truck demand to roads and gates (UE, SO or both)."""
+    from bordergeo.assignment import assign
+    from bordergeo.congestion import compare_ue_so, load_demand
+    from bordergeo.routing import dataset_network
+    from bordergeo.scenarios import Scenario, apply_scenario
+
+    dataset = _dataset(args)
+    scenarios = _scenario_list(args)
+    if len(scenarios) > 1:
+        raise BorderGeoError("assign takes one --scenario; compare several with "
+                             "'bordergeo congestion --scenario A B'")
+    scenario = scenarios[0] if scenarios else Scenario()
+    gates = apply_scenario(dataset.gates, scenario)
+    demand = load_demand(args.demand)
+    demand = demand.assign(trucks_per_day=pd.to_numeric(demand["trucks_per_day"],
+                                                        errors="coerce")
+                           * scenario.demand_multiplier)
+    network = dataset_network(dataset)
+    if args.objective == "both":
+        per_gate, totals = compare_ue_so(network, gates, demand, target_gap=args.gap)
+        if args.format == "json":
+            text = _json_text({"scenario": scenario.name, **totals,
+                               "gates": per_gate.set_index("gate_id").to_dict(orient="index")})
+        else:
+            text = (f"scenario: {scenario.name}\n" + per_gate.round(2).to_string(index=False)
+                    + f"\ntruck-hours per day: UE {totals['ue_truck_hours']:.1f}, "
+                      f"SO {totals['so_truck_hours']:.1f} "
+                      f"(regulation saves {100 * totals['ue_so_gap']:.2f} %)")
+        _emit(text, args.output)
+        return 0
+    result = assign(network, gates, demand, objective=args.objective, target_gap=args.gap)
+    if args.roads_output:
+        from bordergeo.io import write_layer
+
+        written = write_layer(result.roads, args.roads_output)
+        print(f"wrote {written} ({len(result.roads)} loaded road edges)", file=sys.stderr)
+    if args.format == "json":
+        text = _json_text({"scenario": scenario.name, **result.to_dict(),
+                           "relative_gap_by_iteration": result.relative_gap})
+    else:
+        shown = result.gates.copy()
+        text = (f"scenario: {scenario.name}; {args.objective.upper()} after "
+                f"{result.iterations} iterations, relative gap {result.relative_gap[-1]:.2e}\n"
+                + shown.round(3).to_string(index=False)
+                + f"\ntotal {result.total_trucks_per_day:.0f} trucks/day, "
+                  f"{result.total_truck_hours:.1f} truck-hours/day")
+    _emit(text, args.output)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``bordergeo`` command."""
     common = argparse.ArgumentParser(add_help=False)
@@ -282,6 +494,80 @@ def build_parser() -> argparse.ArgumentParser:
                      help="keep every highway way, not only drivable ones")
     osm.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     osm.set_defaults(func=cmd_import_osm)
+
+    out = argparse.ArgumentParser(add_help=False)
+    out.add_argument("--format", choices=["text", "json"], default="text",
+                     help="json for scripts (default: text)")
+    out.add_argument("-o", "--output", type=Path, default=None,
+                     help="write to this file instead of standard output")
+
+    queue = sub.add_parser(
+        "queue", parents=[out], help="steady-state wait at a gate (Erlang C / M/G/c)",
+        description="Probability of waiting, mean wait and queue length at a gate with C "
+                    "lanes, Poisson arrivals at L trucks/h and M trucks/h per lane. Refuses "
+                    "L ≥ C·M (no steady state: use 'bordergeo backlog').")
+    queue.add_argument("--servers", type=int, required=True, metavar="C",
+                       help="lanes (servers)")
+    queue.add_argument("--arrival-rate", type=float, required=True, metavar="L",
+                       help="trucks arriving per hour")
+    queue.add_argument("--service-rate", type=float, required=True, metavar="M",
+                       help="trucks cleared per hour per lane")
+    queue.add_argument("--service-cv2", type=float, default=None, metavar="CS2",
+                       help="squared coefficient of variation of service times: use the "
+                            "M/G/c approximation (0 = deterministic scanning)")
+    queue.set_defaults(func=cmd_queue)
+
+    backlog = sub.add_parser(
+        "backlog", parents=[out], help="days-long backlog (fluid queue)",
+        description="Trucks waiting at the end of each day by Q(t+1) = max(0, Q(t) + A(t) − "
+                    "S(t)), the wait of each day's arrivals (first in, first out) and the "
+                    "days to clear.")
+    backlog.add_argument("--arrivals-per-day", required=True, metavar="A",
+                         help="trucks arriving per day (one value, or one per day: 420,420,200)")
+    backlog.add_argument("--capacity-per-day", required=True, metavar="S",
+                         help="trucks cleared per day at most (one value, or one per day)")
+    backlog.add_argument("--days", type=int, required=True, metavar="N")
+    backlog.add_argument("--initial", type=float, default=0.0, metavar="Q",
+                         help="trucks waiting at the start (default 0)")
+    backlog.set_defaults(func=cmd_backlog)
+
+    study = argparse.ArgumentParser(add_help=False)
+    study.add_argument("--scenario", nargs="+", metavar="FILE",
+                       help="scenario file(s) (YAML/JSON) or bundled names such as "
+                            "smart_gate_phase1, regulation_2026")
+    study.add_argument("--demand", metavar="FILE", default=None,
+                       help="CSV of origin,trucks_per_day (default: the bundled 2024 estimate)")
+
+    congestion = sub.add_parser(
+        "congestion", parents=[common, study], help="gates under scenarios; observed replays",
+        description="Per gate and scenario: capacity, assigned trucks/day, wait, backlog after "
+                    "N days and days to clear. With --observed, the observed series (and a "
+                    "replay of the fluid model beside it).")
+    congestion.add_argument("--observed", metavar="FILE", default=None,
+                            help="CSV of date,gate_id,trucks_waiting; 'sample' for the bundled "
+                                 "Dec 2021 – Feb 2022 series")
+    congestion.add_argument("--replay", metavar="FILE", default=None,
+                            help="JSON of arrivals and capacity to replay the observed series "
+                                 "(default with --observed sample: the bundled Dec 2021 one)")
+    congestion.add_argument("--objective", choices=["ue", "so"], default="ue")
+    congestion.add_argument("--days", type=int, default=7, help="backlog horizon (days)")
+    congestion.add_argument("--initial", type=float, default=0.0,
+                            help="trucks waiting at every gate at the start")
+    congestion.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    congestion.add_argument("-o", "--output", type=Path, default=None)
+    congestion.set_defaults(func=cmd_congestion)
+
+    assign_ = sub.add_parser(
+        "assign", parents=[common, study, out], help="gate choice: UE / SO assignment",
+        description="Assign truck demand from the hubs over roads (BPR) and gates (queue "
+                    "delay) by Frank–Wolfe: user equilibrium (drivers' choice), system "
+                    "optimum (regulated), or both with the UE–SO gap.")
+    assign_.add_argument("--objective", choices=["ue", "so", "both"], default="ue")
+    assign_.add_argument("--gap", type=float, default=1e-4,
+                         help="stop at this relative gap (default 1e-4)")
+    assign_.add_argument("--roads-output", metavar="FILE", default=None,
+                         help="write loaded road edges (flow, v/c) to a GeoPackage/GeoJSON")
+    assign_.set_defaults(func=cmd_assign)
     return parser
 
 
@@ -300,7 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         return int(args.func(args))

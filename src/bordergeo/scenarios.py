@@ -28,13 +28,15 @@ import numpy as np
 import pandas as pd
 
 from bordergeo.errors import DataFileError, SchemaError
+from bordergeo.gates import DEFAULT_SERVICE_RATE_TRUCKS_H, effective_window
 from bordergeo.schema import validate_layer
 
 __all__ = ["Scenario", "load_scenario", "apply_scenario", "piecewise_daily"]
 
 _GATE_FIELDS = {"lanes_export", "lanes_import", "hours_vn", "hours_cn",
                 "service_rate_trucks_h", "status", "capacity_trucks_day"}
-_TOP_KEYS = {"name", "description", "gates", "open", "close", "demand_multiplier", "demand"}
+_TOP_KEYS = {"name", "description", "sources", "gates", "open", "close", "demand_multiplier",
+             "demand"}
 
 
 @dataclass
@@ -139,6 +141,40 @@ def load_scenario(spec: str | os.PathLike[str] | dict) -> Scenario:
                     demand_multiplier=float(multiplier), source=source)
 
 
+def _capacity_factor(gate: pd.Series, changes: dict[str, object], *, source: str,
+                     gate_id: str) -> float:
+    """Scale a published capacity when hours or the rate change on a gate without lanes.
+
+    A gate whose lanes are unknown keeps the dataset's daily figure, which was measured at
+    its documented hours and rate; longer hours or a faster rate scale that figure
+    proportionally unless the scenario sets ``capacity_trucks_day`` itself.
+    """
+    if "capacity_trucks_day" in changes or not pd.isna(gate.get("lanes_export")) \
+            or pd.isna(gate.get("capacity_trucks_day")):
+        return 1.0
+    factor = 1.0
+    if "hours_vn" in changes or "hours_cn" in changes:
+        old = {k: None if pd.isna(gate.get(k)) else gate.get(k) for k in ("hours_vn", "hours_cn")}
+        try:
+            before = effective_window(old["hours_vn"], old["hours_cn"])
+            after = effective_window(changes.get("hours_vn", old["hours_vn"]),
+                                     changes.get("hours_cn", old["hours_cn"]))
+        except (ValueError, TypeError) as exc:
+            field_name = "hours_cn" if "hours_cn" in changes else "hours_vn"
+            raise SchemaError(str(exc), source=source, row=gate_id, field=field_name) from None
+        if before is not None and after is not None and before[1] > before[0]:
+            factor *= (after[1] - after[0]) / (before[1] - before[0])
+    if "service_rate_trucks_h" in changes:
+        old_rate = gate.get("service_rate_trucks_h")
+        old_rate = DEFAULT_SERVICE_RATE_TRUCKS_H if pd.isna(old_rate) else float(old_rate)
+        try:
+            factor *= float(changes["service_rate_trucks_h"]) / old_rate
+        except (TypeError, ValueError):
+            raise SchemaError("must be a number", source=source, row=gate_id,
+                              field="service_rate_trucks_h") from None
+    return factor
+
+
 def apply_scenario(gates: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFrame:
     """Return the gates layer changed by a scenario, re-validated.
 
@@ -169,8 +205,13 @@ def apply_scenario(gates: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFr
                               f"{', '.join(out['id'])}", source=scenario.source, row=gate_id)
     out = out.astype({c: object for c in _GATE_FIELDS if c in out.columns})
     for gate_id, changes in scenario.gates.items():
+        row = ids.get_loc(gate_id)
+        factor = _capacity_factor(out.loc[row], changes, source=scenario.source, gate_id=gate_id)
         for key, value in changes.items():
-            out.loc[ids.get_loc(gate_id), key] = value
+            out.loc[row, key] = value
+        if factor != 1.0:
+            out.loc[row, "capacity_trucks_day"] = float(out.loc[row, "capacity_trucks_day"]) \
+                * factor
     for gate_id in scenario.open:
         out.loc[ids.get_loc(gate_id), "status"] = "open"
     for gate_id in scenario.close:

@@ -1,0 +1,258 @@
+"""Congestion studies: scenario comparison per gate and replays of observed backlogs.
+
+Combines gate operations, the assignment and the fluid queue: for each scenario, how much
+each gate can clear, how many trucks choose it, the wait they face, the backlog after some
+days and the time to clear one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bordergeo.assignment import assign
+from bordergeo.datasets import BorderDataset
+from bordergeo.errors import DataFileError, SchemaError
+from bordergeo.gates import operations_table
+from bordergeo.network import RoadNetwork
+from bordergeo.queues import fluid_backlog, read_observed, replay
+from bordergeo.scenarios import Scenario, apply_scenario, load_scenario, piecewise_daily
+
+__all__ = ["sample_path", "bundled_scenarios", "resolve_scenario", "load_demand",
+           "compare_scenarios", "compare_ue_so", "replay_file"]
+
+_SAMPLE_FOLDERS = ("observed", "scenarios")
+
+
+def _data_root(folder: str) -> Path:
+    packaged = Path(str(resources.files("bordergeo"))) / "data" / folder
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "data" / folder
+
+
+def sample_path(name: str) -> Path:
+    """Path of a bundled sample in ``data/observed`` or ``data/scenarios``.
+
+    Parameters
+    ----------
+    name
+        e.g. ``"demand_2024.csv"``, ``"langson_2021_2022.csv"``,
+        ``"december_2021_scenario.json"`` or ``"smart_gate_phase1.yaml"``.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    DataFileError
+        No bundled file has that name.
+    """
+    for folder in _SAMPLE_FOLDERS:
+        path = _data_root(folder) / name
+        if path.exists():
+            return path
+    raise DataFileError(f"bundled sample {name!r} is missing from this installation")
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Return the bundled example scenarios, by name (file stem).
+
+    Returns
+    -------
+    dict
+        ``{"smart_gate_phase1": Path(...), ...}``, sorted by name.
+    """
+    root = _data_root("scenarios")
+    files = sorted(p for p in root.glob("*") if p.suffix.lower() in (".yaml", ".yml", ".json"))
+    return {p.stem: p for p in files}
+
+
+def resolve_scenario(spec: str | os.PathLike[str]) -> Path:
+    """Return the file of a scenario given as a path or as a bundled scenario's name.
+
+    Parameters
+    ----------
+    spec
+        A file path, or a bundled name such as ``"smart_gate_phase1"`` (``-`` and ``_``
+        are interchangeable).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    DataFileError
+        Neither a file nor a bundled scenario.
+    """
+    path = Path(spec)
+    if path.exists():
+        return path
+    bundled = bundled_scenarios()
+    key = str(spec).replace("-", "_")
+    if key in bundled:
+        return bundled[key]
+    raise DataFileError(f"{spec}: no such scenario file, nor a bundled scenario "
+                        f"({', '.join(bundled)})")
+
+
+def load_demand(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Read a demand CSV (``origin``, ``trucks_per_day``); default the bundled estimate."""
+    path = Path(path) if path is not None else sample_path("demand_2024.csv")
+    if not path.exists():
+        raise DataFileError(f"{path}: file not found")
+    try:
+        frame = pd.read_csv(path, comment="#")
+    except Exception as exc:
+        raise DataFileError(f"{path}: cannot read the CSV ({exc})") from exc
+    missing = {"origin", "trucks_per_day"} - set(frame.columns)
+    if missing:
+        raise DataFileError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    return frame
+
+
+def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.DataFrame,
+                      scenarios: list[Scenario | str | os.PathLike[str] | dict], *,
+                      objective: str = "ue", days: int = 7,
+                      initial_backlog: float = 0.0) -> pd.DataFrame:
+    """Compare gates across scenarios: capacity, flow, wait, backlog, time to clear.
+
+    Parameters
+    ----------
+    dataset
+        Gates (and hubs) of the baseline.
+    network
+        Road network with gates and hubs attached.
+    demand
+        ``origin``, ``trucks_per_day`` (multiplied by each scenario's demand_multiplier).
+    scenarios
+        Scenarios (objects, files or dicts); the baseline is always the first row group.
+    objective
+        ``"ue"`` or ``"so"`` for the assignment.
+    days
+        Horizon of the fluid backlog run (assigned flow arriving daily).
+    initial_backlog
+        Trucks waiting at every gate at the start (e.g. after a closure).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scenario and gate: ``scenario``, ``gate_id``, ``status``,
+        ``capacity_trucks_day``, ``trucks_per_day``, ``wait_h``, ``backlog_end``
+        (after ``days``), ``days_to_clear`` (NaN if it never clears).
+    """
+    runs = [Scenario(name="baseline")] + [s if isinstance(s, Scenario) else load_scenario(s)
+                                          for s in scenarios]
+    rows = []
+    for scenario in runs:
+        gates = apply_scenario(dataset.gates, scenario)
+        scaled = demand.assign(trucks_per_day=pd.to_numeric(demand["trucks_per_day"])
+                               * scenario.demand_multiplier)
+        result = assign(network, gates, scaled, objective=objective)
+        flows = result.gates.set_index("gate_id")
+        ops = operations_table(gates).set_index("gate_id")
+        for gate_id, op in ops.iterrows():
+            flow = float(flows["trucks_per_day"].get(gate_id, 0.0))
+            capacity = float(op["capacity_trucks_day"])
+            capacity = 0.0 if not np.isfinite(capacity) else capacity
+            run = fluid_backlog(np.full(days, flow), capacity, initial=initial_backlog)
+            clear = run.days_to_clear
+            rows.append({"scenario": scenario.name, "gate_id": gate_id,
+                         "status": op["status"], "capacity_trucks_day": capacity,
+                         "trucks_per_day": flow,
+                         "wait_h": float(flows["wait_h"].get(gate_id, np.nan)),
+                         "backlog_end": float(run.backlog[-1]),
+                         "days_to_clear": np.nan if clear is None else clear})
+    return pd.DataFrame(rows)
+
+
+def replay_file(observed: str | os.PathLike[str], spec: str | os.PathLike[str]
+                ) -> pd.DataFrame:
+    """Replay an observed series with the arrivals and capacity of a replay file.
+
+    Parameters
+    ----------
+    observed
+        CSV read by :func:`bordergeo.queues.read_observed`.
+    spec
+        JSON with ``gate_id``, ``start``, ``end`` and piecewise ``arrivals_trucks_day`` and
+        ``capacity_trucks_day`` (``[{"from", "to", "value", "source"}]``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Daily ``date``, ``model_backlog``, ``observed_backlog``, ``arrivals``,
+        ``capacity``.
+    """
+    path = Path(spec)
+    if not path.exists():
+        raise DataFileError(f"{path}: file not found")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        start, end, gate_id = data["start"], data["end"], data.get("gate_id", "all")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SchemaError(f"a replay needs start, end, arrivals_trucks_day and "
+                          f"capacity_trucks_day ({exc})", source=str(path)) from None
+    arrivals = piecewise_daily(data.get("arrivals_trucks_day", []), start, end,
+                               what="arrivals_trucks_day", source=str(path))
+    capacity = piecewise_daily(data.get("capacity_trucks_day", []), start, end,
+                               what="capacity_trucks_day", source=str(path))
+    series = read_observed(observed)
+    series = series[(series["gate_id"] == gate_id)
+                    & (series["date"] >= pd.Timestamp(start))
+                    & (series["date"] <= pd.Timestamp(end))]
+    if series.empty:
+        raise DataFileError(f"{observed}: no observations of gate {gate_id!r} between {start} "
+                            f"and {end} (the period of {path.name})")
+    days = pd.date_range(series["date"].min(), series["date"].max(), freq="D")[1:]
+    return replay(series, arrivals=arrivals.loc[days].to_numpy(),
+                  capacity=capacity.loc[days].to_numpy(), gate_id=gate_id)
+
+
+
+def compare_ue_so(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
+                  target_gap: float = 1e-4) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Set the drivers' choice (UE) beside the province's best regulation (SO).
+
+    Parameters
+    ----------
+    network
+        Road network with gates and hubs attached.
+    gates
+        Gates layer (after any scenario).
+    demand
+        ``origin``, ``trucks_per_day``.
+    target_gap
+        Relative gap both assignments run to.
+
+    Returns
+    -------
+    per_gate : pandas.DataFrame
+        ``gate_id``, ``ue_trucks_per_day``, ``so_trucks_per_day``, ``ue_wait_h``,
+        ``so_wait_h``, ``capacity_trucks_day``.
+    totals : dict
+        ``ue_truck_hours``, ``so_truck_hours`` (per day), ``ue_so_gap`` (the share of UE
+        truck-hours that regulation could save), and the two final relative gaps.
+    """
+    ue = assign(network, gates, demand, objective="ue", target_gap=target_gap)
+    so = assign(network, gates, demand, objective="so", target_gap=target_gap)
+    per_gate = pd.DataFrame({
+        "gate_id": ue.gates["gate_id"],
+        "capacity_trucks_day": ue.gates["capacity_trucks_day"],
+        "ue_trucks_per_day": ue.gates["trucks_per_day"],
+        "so_trucks_per_day": so.gates["trucks_per_day"].to_numpy(),
+        "ue_wait_h": ue.gates["wait_h"],
+        "so_wait_h": so.gates["wait_h"].to_numpy()})
+    gap = (ue.total_truck_hours - so.total_truck_hours) / ue.total_truck_hours \
+        if ue.total_truck_hours > 0 else 0.0
+    totals = {"ue_truck_hours": ue.total_truck_hours, "so_truck_hours": so.total_truck_hours,
+              "ue_so_gap": gap, "ue_relative_gap": ue.relative_gap[-1],
+              "so_relative_gap": so.relative_gap[-1]}
+    return per_gate, totals
