@@ -1,9 +1,31 @@
-"""bordergeo: border gates of Lạng Sơn — data, truck routing, gate congestion and maps."""
+"""bordergeo: border gates of Lạng Sơn — data, truck routing, gate congestion and maps.
+
+The public API is importable from the package itself::
+
+    import bordergeo
+    ds = bordergeo.load_dataset()
+    router = bordergeo.Router(bordergeo.dataset_network(ds), ds)
+
+Each concern lives in its own module (``datasets``, ``network``, ``routing``, ``gates``,
+``queues``, ``scenarios``, ``assignment``, ``congestion``, ``osm``, ``maps``); the map
+functions are loaded on first use so that importing bordergeo does not import Folium.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from bordergeo.assignment import AssignmentResult, assign
+from bordergeo.congestion import (
+    bundled_scenarios,
+    compare_scenarios,
+    compare_ue_so,
+    load_demand,
+    replay_file,
+    resolve_scenario,
+    sample_path,
+)
 from bordergeo.datasets import BorderDataset, bundled_data_dir, load_dataset, load_layer
 from bordergeo.errors import (
     AssetsMissingError,
@@ -12,20 +34,86 @@ from bordergeo.errors import (
     LookupFailedError,
     SchemaError,
 )
+from bordergeo.gates import GateOperations, effective_window, gate_operations, operations_table
+from bordergeo.io import read_layer, write_layer
+from bordergeo.network import NetworkReport, RoadNetwork, build_network, network_from_graph
+from bordergeo.queues import (
+    UnstableQueueError,
+    erlang_c,
+    fluid_backlog,
+    mgc_approximation,
+    read_observed,
+    replay,
+    two_stage_backlog,
+)
+from bordergeo.routing import NoPathError, Route, Router, dataset_network
+from bordergeo.scenarios import Scenario, apply_scenario, load_scenario
 
 __version__ = "0.1.0"
+
+_LAZY = {"build_map": "bordergeo.maps", "save_map": "bordergeo.maps",
+         "read_osm": "bordergeo.osm"}
 
 __all__ = [
     "__version__",
     "AssetsMissingError",
+    "AssignmentResult",
     "BorderDataset",
     "BorderGeoError",
     "DataFileError",
+    "GateOperations",
     "LookupFailedError",
+    "NetworkReport",
+    "NoPathError",
+    "RoadNetwork",
+    "Route",
+    "Router",
+    "Scenario",
     "SchemaError",
+    "UnstableQueueError",
+    "apply_scenario",
+    "assign",
+    "build_map",
+    "build_network",
     "bundled_data_dir",
+    "bundled_scenarios",
+    "compare_scenarios",
+    "compare_ue_so",
+    "dataset_network",
+    "effective_window",
+    "erlang_c",
+    "fluid_backlog",
+    "gate_operations",
     "load_dataset",
+    "load_demand",
     "load_layer",
+    "load_scenario",
+    "mgc_approximation",
+    "network_from_graph",
+    "operations_table",
+    "read_layer",
+    "read_observed",
+    "read_osm",
+    "replay",
+    "replay_file",
+    "resolve_scenario",
+    "sample_path",
+    "save_map",
+    "two_stage_backlog",
+    "write_layer",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'bordergeo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

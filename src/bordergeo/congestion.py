@@ -96,7 +96,10 @@ def resolve_scenario(spec: str | os.PathLike[str]) -> Path:
     if path.exists():
         return path
     bundled = bundled_scenarios()
-    key = str(spec).replace("-", "_")
+    name = str(spec)
+    if Path(name).suffix.lower() in (".yaml", ".yml", ".json") and "/" not in name:
+        name = Path(name).stem
+    key = name.replace("-", "_")
     if key in bundled:
         return bundled[key]
     raise DataFileError(f"{spec}: no such scenario file, nor a bundled scenario "
@@ -133,7 +136,8 @@ def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.D
     demand
         ``origin``, ``trucks_per_day`` (multiplied by each scenario's demand_multiplier).
     scenarios
-        Scenarios (objects, files or dicts); the baseline is always the first row group.
+        Scenarios (objects, dicts, files or bundled names such as ``"smart_gate_phase1"``);
+        the baseline is always the first row group.
     objective
         ``"ue"`` or ``"so"`` for the assignment.
     days
@@ -148,8 +152,10 @@ def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.D
         ``capacity_trucks_day``, ``trucks_per_day``, ``wait_h``, ``backlog_end``
         (after ``days``), ``days_to_clear`` (NaN if it never clears).
     """
-    runs = [Scenario(name="baseline")] + [s if isinstance(s, Scenario) else load_scenario(s)
-                                          for s in scenarios]
+    runs = [Scenario(name="baseline")] + [
+        s if isinstance(s, Scenario) else load_scenario(s if isinstance(s, dict)
+                                                        else resolve_scenario(s))
+        for s in scenarios]
     rows = []
     for scenario in runs:
         gates = apply_scenario(dataset.gates, scenario)
