@@ -100,9 +100,27 @@ def cmd_map(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.suffix.lower() not in (".html", ".htm"):
         raise BorderGeoError(f"{output}: the map is an HTML file; use a .html name")
-    m = build_map(_dataset(args), basemap=args.basemap)
+    if args.png is not None and Path(args.png).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise BorderGeoError(f"{args.png}: the static figure is a .png, .svg or .pdf file")
+    dataset = _dataset(args)
+    layers: dict = {}
+    if args.routes or args.corridors or args.scenario or args.congestion:
+        from bordergeo.congestion import load_demand
+        from bordergeo.overlays import analysis_layers
+
+        layers = analysis_layers(dataset, routes=args.routes, corridors=args.corridors,
+                                 scenario=args.scenario, observed=args.congestion,
+                                 demand=load_demand(args.demand) if args.demand else None,
+                                 days=args.days, initial_backlog=args.initial_backlog)
+    m = build_map(dataset, basemap=args.basemap, **layers)
     written = save_map(m, output, offline=args.offline)
     print(f"wrote {written}")
+    if args.png is not None:
+        from bordergeo.static import plot_map, save_figure
+
+        figure = plot_map(dataset, routes=layers.get("routes"), corridors=layers.get("corridors"),
+                          gate_load=layers.get("gate_load"), title=layers.get("title"))
+        print(f"wrote {save_figure(figure, args.png)}")
     return 0
 
 
@@ -143,6 +161,11 @@ def cmd_route(args: argparse.Namespace) -> int:
                          f"{r.origin.snap_m:.0f} m / {r.destination.snap_m:.0f} m)")
         text = "\n".join(lines)
     _emit(text, args.output)
+    if args.chart:
+        from bordergeo.static import save_figure, time_distance_chart
+
+        figure = time_distance_chart(routes[0], router.network, border_wait_h=args.border_wait_h)
+        print(f"wrote {save_figure(figure, args.chart)}", file=sys.stderr)
     return 0
 
 
@@ -449,6 +472,27 @@ def build_parser() -> argparse.ArgumentParser:
                       help="inline all scripts, styles and fonts: one file, no internet needed")
     map_.add_argument("--basemap", choices=["osm", "carto"], default=None,
                       help="offer an online basemap (off until chosen in the layer control)")
+    map_.add_argument("--routes", action="store_true",
+                      help="draw each hub's fastest route to its quickest open road gate")
+    map_.add_argument("--corridors", action="store_true",
+                      help="draw road flows of the assigned demand (width by trucks/day) "
+                           "and their volume/capacity")
+    which = map_.add_mutually_exclusive_group()
+    which.add_argument("--congestion", metavar="FILE", default=None,
+                       help="observed trucks waiting per gate and day (CSV) on a time slider; "
+                            "'sample' for the bundled Dec 2021 – Feb 2022 series")
+    which.add_argument("--scenario", metavar="FILE", default=None,
+                       help="scenario file or bundled name: gate load, waits and a modelled "
+                            "backlog on the time slider")
+    map_.add_argument("--demand", metavar="FILE", default=None,
+                      help="CSV of origin,trucks_per_day (default: the bundled estimate)")
+    map_.add_argument("--days", type=int, default=7,
+                      help="days of modelled backlog on the slider (default 7)")
+    map_.add_argument("--initial-backlog", type=float, default=0.0, metavar="TRUCKS",
+                      help="trucks already waiting when the modelled days start, shared by "
+                           "capacity (e.g. 4300, the December 2021 stock)")
+    map_.add_argument("--png", metavar="FILE", default=None,
+                      help="also write the same layers as a static figure (.png/.svg/.pdf)")
     map_.set_defaults(func=cmd_map)
 
     routing = argparse.ArgumentParser(add_help=False)
@@ -466,6 +510,10 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--alternatives", type=int, default=1, metavar="K",
                        help="return up to K meaningfully different routes")
     route.add_argument("--format", choices=["text", "json", "geojson"], default="text")
+    route.add_argument("--chart", metavar="FILE", default=None,
+                       help="write a time–distance chart of the (first) route (.png/.svg/.pdf)")
+    route.add_argument("--border-wait-h", type=float, default=0.0, metavar="HOURS",
+                       help="wait at the gate, drawn as a step at the end of the chart")
     route.set_defaults(func=cmd_route)
 
     matrix = sub.add_parser(

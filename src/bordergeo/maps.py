@@ -13,17 +13,19 @@ import html
 import logging
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import branca.element
 import folium
+import folium.plugins
 import geopandas as gpd
 import pandas as pd
 
 from bordergeo.datasets import BorderDataset
 from bordergeo.errors import BorderGeoError
 from bordergeo.io import atomic_write_text
+from bordergeo.routing import Route
 
 __all__ = [
     "BASEMAPS",
@@ -115,13 +117,16 @@ def _capacity(gate: pd.Series) -> str:
     return text
 
 
-def gate_popup_html(gate: pd.Series) -> str:
+def gate_popup_html(gate: pd.Series, load: pd.Series | None = None) -> str:
     """Return the popup HTML of one gate: names in three languages, lanes, hours, capacity.
 
     Parameters
     ----------
     gate
         A row of the gates layer.
+    load
+        Optional modelled state of the gate (``trucks_per_day``, ``wait_h``,
+        ``backlog_end``) shown under the facts.
 
     Returns
     -------
@@ -146,6 +151,15 @@ def gate_popup_html(gate: pd.Series) -> str:
         ("Capacity source", gate.get("capacity_source")),
         ("Coordinate", f"{gate.get('coord_confidence') or '?'}: {gate.get('coord_source') or ''}"),
     ]
+    if load is not None:
+        def number(key: str, scale: float = 1.0) -> float | None:
+            value = load.get(key)
+            return None if value is None or pd.isna(value) else float(value) * scale
+
+        flow, wait, queue = number("trucks_per_day"), number("wait_h", 60), number("backlog_end")
+        rows += [("Modelled trucks/day", None if flow is None else f"{flow:,.0f}"),
+                 ("Modelled mean wait", None if wait is None else f"{wait:.0f} min"),
+                 ("Modelled queue", None if queue is None else f"{queue:,.0f} trucks")]
     return f"<div style='min-width:240px'>{title}{_rows_html(rows)}</div>"
 
 
@@ -303,8 +317,8 @@ def gate_colour(gate: pd.Series) -> str:
     return _STATUS_COLOURS.get(gate["status"], GATE_COLOURS.get(gate["level"], "blue"))
 
 
-def add_gates(m: folium.Map, gates: gpd.GeoDataFrame, *, name: str = "Border gates"
-              ) -> folium.FeatureGroup:
+def add_gates(m: folium.Map, gates: gpd.GeoDataFrame, *, name: str = "Border gates",
+              load: pd.DataFrame | None = None) -> folium.FeatureGroup:
     """Add gates: colour by level (grey if closed), truck or train glyph by mode.
 
     Parameters
@@ -315,20 +329,28 @@ def add_gates(m: folium.Map, gates: gpd.GeoDataFrame, *, name: str = "Border gat
         The gates layer.
     name
         Layer name in the layer control.
+    load
+        Optional per-gate model results (``gate_id``, ``trucks_per_day``, ``wait_h``,
+        ``backlog_end``) added to the popups.
 
     Returns
     -------
     folium.FeatureGroup
-        The layer added.
+        The layer added; markers carry a ``label`` option that the search box looks up.
     """
     group = folium.FeatureGroup(name=name, show=True)
+    by_gate = {} if load is None else {str(r["gate_id"]): r for _, r in load.iterrows()}
     for _, gate in gates.iterrows():
+        label = " / ".join(safe_text(gate.get(c)) for c in ("name_vi", "name_en", "name_zh")
+                           if _present(gate.get(c)))
         folium.Marker(
             [gate.geometry.y, gate.geometry.x],
             tooltip=folium.Tooltip(f"{safe_text(gate['name_vi'])} ({safe_text(gate['status'])})"),
-            popup=folium.Popup(gate_popup_html(gate), parse_html=False, max_width=380),
+            popup=folium.Popup(gate_popup_html(gate, by_gate.get(str(gate["id"]))),
+                               parse_html=False, max_width=380),
             icon=folium.Icon(color=gate_colour(gate), icon=_MODE_ICONS.get(gate["mode"], "flag"),
                              prefix="fa"),
+            label=label,
         ).add_to(group)
     group.add_to(m)
     return group
@@ -357,10 +379,21 @@ def _legend_html(gates: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> str:
         parts.append(swatch("#777", "under construction / planned", line=True, dashed=True))
     parts += ["<b>Other</b>", swatch("#b71c1c", "VN–CN border", line=True, dashed=True),
               swatch(_ICON_HEX["darkblue"], "inland hub"), swatch("#fafafa", "border marker")]
-    return ("<div id='bordergeo-legend' style='position:fixed;bottom:44px;left:12px;z-index:9999;"
+    return ("<div id='bordergeo-legend' style='position:fixed;top:170px;left:12px;z-index:999;"
             "background:rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;"
-            "border-radius:4px;font:12px/1.5 sans-serif;max-height:60vh;overflow:auto'>"
+            "border-radius:4px;font:12px/1.5 sans-serif;max-height:calc(100vh - 260px);"
+            "overflow:auto'>"
             + "".join(parts) + "</div>")
+
+
+def _hubs_near(hubs: gpd.GeoDataFrame, anchor: gpd.GeoSeries, *, km: float = 250.0
+               ) -> gpd.GeoDataFrame:
+    """Hubs within ``km`` of the border area: the view of a routes map (not the far south)."""
+    centre = anchor.union_all().centroid
+    lat = math.radians(centre.y)
+    dx = (hubs.geometry.x - centre.x) * 111.32 * math.cos(lat)
+    dy = (hubs.geometry.y - centre.y) * 110.57
+    return hubs[(dx ** 2 + dy ** 2) ** 0.5 <= km]
 
 
 def _add_html(m: folium.Map, markup: str) -> None:
@@ -372,8 +405,16 @@ def build_map(
     *,
     basemap: str | None = None,
     title: str = "Lạng Sơn border gates",
+    routes: Sequence[Route] | None = None,
+    corridors: gpd.GeoDataFrame | None = None,
+    road_load: gpd.GeoDataFrame | None = None,
+    gate_load: pd.DataFrame | None = None,
+    timeline: pd.DataFrame | None = None,
+    timeline_label: str = "trucks waiting",
+    search: bool = True,
+    fullscreen: bool = True,
 ) -> folium.Map:
-    """Compose the border, roads, hubs, markers and gates on one Folium map.
+    """Compose the border, roads, hubs, markers, gates and analysis layers on one map.
 
     Parameters
     ----------
@@ -385,6 +426,24 @@ def build_map(
         picks it in the layer control.
     title
         Text of the title box.
+    routes
+        Routes to draw (:func:`bordergeo.overlays.add_routes`).
+    corridors
+        Flow per road segment (:func:`bordergeo.overlays.add_corridors`).
+    road_load
+        Loaded roads with ``volume_capacity`` (:func:`bordergeo.overlays.add_road_congestion`).
+    gate_load
+        Per-gate flows and capacities (:func:`bordergeo.overlays.add_gate_congestion`); also
+        shown in the gate popups.
+    timeline
+        Daily backlog per gate (``date``, ``gate_id``, ``trucks_waiting``) for the time
+        slider (:func:`bordergeo.overlays.add_backlog_timeline`).
+    timeline_label
+        What the timeline counts, for its popups.
+    search
+        Add a search box over gate names (Vietnamese, English, Chinese).
+    fullscreen
+        Add a full-screen button.
 
     Returns
     -------
@@ -401,18 +460,39 @@ def build_map(
         tiles, attr = BASEMAPS[basemap]
         folium.TileLayer(tiles, name=f"{tiles} (online)", attr=attr, overlay=False,
                          show=False).add_to(m)
+    from bordergeo import overlays
+
     add_border(m, dataset.border)
     add_roads(m, dataset.roads)
+    if road_load is not None:
+        overlays.add_road_congestion(m, road_load)
+    if corridors is not None:
+        overlays.add_corridors(m, corridors)
+    if routes:
+        overlays.add_routes(m, routes)
     add_hubs(m, dataset.hubs)
     add_markers(m, dataset.markers)
-    add_gates(m, dataset.gates)
+    if gate_load is not None:
+        overlays.add_gate_congestion(m, dataset.gates, gate_load)
+    gates_layer = add_gates(m, dataset.gates, load=gate_load)
+    if timeline is not None:
+        overlays.add_backlog_timeline(m, dataset.gates, timeline, label=timeline_label)
     folium.LayerControl(collapsed=False).add_to(m)
+    if search and len(dataset.gates):
+        folium.plugins.Search(gates_layer, search_label="label", placeholder="Search a gate",
+                              collapsed=True, search_zoom=13, position="topleft").add_to(m)
+    if fullscreen:
+        folium.plugins.Fullscreen(position="topleft").add_to(m)
     _add_html(m, _legend_html(dataset.gates, dataset.roads))
+    if gate_load is not None or road_load is not None:
+        _add_html(m, overlays.congestion_legend_html())
     _add_html(m, "<div id='bordergeo-title' style='position:fixed;top:10px;left:60px;"
                  "z-index:9999;background:rgba(255,255,255,0.92);padding:4px 10px;"
                  f"border:1px solid #999;border-radius:4px;font:bold 15px sans-serif'>"
                  f"{safe_text(title)}</div>")
     frames = [df for df in (dataset.gates, dataset.border, dataset.markers) if len(df)]
+    if frames and (routes or corridors is not None) and len(dataset.hubs):
+        frames.append(_hubs_near(dataset.hubs, pd.concat([f.geometry for f in frames])))
     if frames:
         x0, y0, x1, y1 = pd.concat([f.geometry for f in frames]).total_bounds
         m.fit_bounds([[y0, x0], [y1, x1]], padding=(20, 20))

@@ -1,0 +1,226 @@
+"""Static figures for printed reports: the map layers as a PNG and time–distance charts.
+
+Matplotlib runs with its non-interactive Agg backend, so nothing opens a window and the
+figures render the same on a server.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import pandas as pd
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+from matplotlib.figure import Figure  # noqa: E402
+
+from bordergeo.datasets import BorderDataset  # noqa: E402
+from bordergeo.errors import BorderGeoError  # noqa: E402
+from bordergeo.io import atomic_write  # noqa: E402
+from bordergeo.maps import GATE_COLOURS, ROAD_STYLES  # noqa: E402
+from bordergeo.network import RoadNetwork  # noqa: E402
+from bordergeo.routing import Route  # noqa: E402
+
+__all__ = ["plot_map", "time_distance_chart", "save_figure"]
+
+logger = logging.getLogger(__name__)
+
+_GATE_HEX = {"international": "#d63e2a", "main": "#f69730", "secondary": "#38aadd",
+             "crossing": "#436978"}
+
+
+def plot_map(dataset: BorderDataset, *, routes: Sequence[Route] | None = None,
+             corridors: gpd.GeoDataFrame | None = None,
+             gate_load: pd.DataFrame | None = None, title: str | None = None,
+             extent: tuple[float, float, float, float] | None = None,
+             figsize: tuple[float, float] = (9.0, 10.0)) -> Figure:
+    """Draw the border, roads, hubs, gates and analysis layers as a static figure.
+
+    Parameters
+    ----------
+    dataset
+        The layers.
+    routes, corridors, gate_load
+        As in :func:`bordergeo.maps.build_map`.
+    title
+        Figure title.
+    extent
+        ``(min_lon, min_lat, max_lon, max_lat)``; default: the gates, the border and the
+        northern hubs.
+    figsize
+        Inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = plt.subplots(figsize=figsize)
+    roads = dataset.roads
+    for road_class, (colour, width) in ROAD_STYLES.items():
+        part = roads[roads["class"] == road_class]
+        if len(part):
+            part.plot(ax=ax, color=colour, linewidth=width / 2, label=road_class.replace("_", " "),
+                      zorder=2)
+    if len(dataset.border):
+        dataset.border.plot(ax=ax, color="#b71c1c", linewidth=1.5, linestyle="--",
+                            label="VN–CN border", zorder=3)
+    if corridors is not None and len(corridors):
+        flows = corridors.to_crs("EPSG:4326") if corridors.crs is not None else corridors
+        peak = float(flows["trucks_per_day"].max())
+        widths = 0.8 + 7.0 * np.sqrt(flows["trucks_per_day"].to_numpy(float) / peak)
+        flows.plot(ax=ax, color="#0d47a1", alpha=0.45, linewidth=widths, zorder=4)
+    for route in routes or []:
+        xs, ys = route.geometry.xy
+        ax.plot(xs, ys, color="#1565c0", linewidth=1.2, alpha=0.9, zorder=5)
+    if len(dataset.hubs):
+        dataset.hubs.plot(ax=ax, color="#0067a3", markersize=28, marker="s", zorder=6,
+                          label="inland hub")
+    if gate_load is not None and len(gate_load):
+        located = dataset.gates.set_index("id")
+        load = gate_load[gate_load["gate_id"].isin(located.index)]
+        load = load[load["trucks_per_day"] > 0]
+        if len(load):
+            peak = float(load["trucks_per_day"].max())
+            ax.scatter([located.geometry[g].x for g in load["gate_id"]],
+                       [located.geometry[g].y for g in load["gate_id"]],
+                       s=80 + 900 * load["trucks_per_day"] / peak, facecolors="none",
+                       edgecolors="#c62828", linewidths=1.5, zorder=7,
+                       label="trucks/day at gate")
+    gates = dataset.gates
+    for level, _ in GATE_COLOURS.items():
+        part = gates[(gates["level"] == level) & (gates["status"] == "open")]
+        if len(part):
+            part.plot(ax=ax, color=_GATE_HEX[level], markersize=60, marker="^", zorder=8,
+                      edgecolor="black", linewidth=0.5, label=f"gate: {level}")
+    shut = gates[gates["status"] != "open"]
+    if len(shut):
+        shut.plot(ax=ax, color="#9e9e9e", markersize=50, marker="^", zorder=8,
+                  edgecolor="black", linewidth=0.5, label="gate: closed / restricted")
+    for _, gate in gates[gates["status"] == "open"].iterrows():
+        ax.annotate(str(gate["name_vi"]), (gate.geometry.x, gate.geometry.y), fontsize=7,
+                    xytext=(4, 4), textcoords="offset points", zorder=9)
+    if extent is None:
+        extent = _default_extent(dataset)
+    x0, y0, x1, y1 = extent
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
+    ax.set_xlabel("longitude (°E)")
+    ax.set_ylabel("latitude (°N)")
+    ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
+    ax.set_title(title or "Lạng Sơn border gates", fontsize=11)
+    ax.text(0.01, 0.01, "Border: © OpenStreetMap contributors (ODbL) via @geo-maps",
+            transform=ax.transAxes, fontsize=6, color="#555")
+    fig.tight_layout()
+    return fig
+
+
+def _default_extent(dataset: BorderDataset) -> tuple[float, float, float, float]:
+    parts = [dataset.gates.geometry, dataset.border.geometry]
+    hubs = dataset.hubs
+    if len(hubs):
+        north = hubs[hubs.geometry.y > 20.5]
+        parts.append(north.geometry)
+    x0, y0, x1, y1 = pd.concat(parts).total_bounds
+    pad_x, pad_y = 0.05 * (x1 - x0) + 0.02, 0.05 * (y1 - y0) + 0.02
+    return x0 - pad_x, y0 - pad_y, x1 + pad_x, y1 + pad_y
+
+
+def time_distance_chart(route: Route, network: RoadNetwork, *,
+                        border_wait_h: float = 0.0, title: str | None = None,
+                        figsize: tuple[float, float] = (8.0, 4.5)) -> Figure:
+    """Cumulative time against distance along a route, the border wait as a vertical step.
+
+    Parameters
+    ----------
+    route
+        From :meth:`bordergeo.routing.Router.route`.
+    network
+        The network the route was found on (for the length and time of each edge).
+    border_wait_h
+        Hours waiting at the gate at the end of the route (e.g. an assignment's
+        ``wait_h`` or a backlog's cohort wait).
+    title
+        Figure title (default: origin → destination).
+    figsize
+        Inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if border_wait_h < 0 or not math.isfinite(border_wait_h):
+        raise BorderGeoError("border_wait_h must be a finite number ≥ 0")
+    edges = network.table.iloc[np.asarray(route.edges, dtype=np.int64)]
+    if len(edges):
+        lengths = edges["length"].to_numpy(float)
+        times = edges["travel_time"].to_numpy(float)
+        refs = edges["ref"].astype(object).where(edges["ref"].notna(), "").tolist()
+    else:
+        lengths, times, refs = np.array([route.length_m]), np.array([route.travel_time_s]), [""]
+    distance_km = np.r_[0.0, np.cumsum(lengths)] / 1000.0
+    time_h = np.r_[0.0, np.cumsum(times)] / 3600.0
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.plot(distance_km, time_h, color="#1565c0", linewidth=2, label="driving")
+    if border_wait_h > 0:
+        ax.plot([distance_km[-1], distance_km[-1]], [time_h[-1], time_h[-1] + border_wait_h],
+                color="#c62828", linewidth=3, label=f"wait at the gate ({border_wait_h:.1f} h)")
+    # label each stretch of one road at its middle
+    start = 0
+    for k in range(1, len(refs) + 1):
+        if k == len(refs) or refs[k] != refs[start]:
+            if refs[start]:
+                middle = (distance_km[start] + distance_km[k]) / 2
+                ax.annotate(str(refs[start]), (middle, (time_h[start] + time_h[k]) / 2),
+                            fontsize=7, xytext=(0, 8), textcoords="offset points",
+                            ha="center", color="#333")
+            start = k
+    ax.set_xlabel("distance along the route (km)")
+    ax.set_ylabel("cumulative time (h)")
+    ax.set_title(title or f"{route.origin.label} → {route.destination.label}", fontsize=11)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    total = time_h[-1] + border_wait_h
+    ax.text(0.99, 0.02, f"{distance_km[-1]:.1f} km, {total:.1f} h in all",
+            transform=ax.transAxes, ha="right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
+    """Write a figure to PNG (or SVG/PDF by suffix) atomically and close it.
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    path
+        Destination file.
+    dpi
+        Resolution of raster output.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".") or "png"
+    if fmt not in ("png", "svg", "pdf"):
+        raise BorderGeoError(f"{path}: a figure is written as .png, .svg or .pdf")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=dpi, metadata={"Software": None} if fmt == "png"
+                else None)
+    plt.close(fig)
+    with atomic_write(path, mode="wb") as handle:
+        handle.write(buffer.getvalue())
+    logger.info("wrote %s", path)
+    return path
