@@ -137,3 +137,116 @@ def test_injection_payload_does_not_run(browser, tmp_path, small_layers) -> None
         assert pg.errors == []
     finally:
         pg.close()
+
+
+# --- the analysis map: routes, corridors, congestion, time slider --------------------
+
+
+@pytest.fixture(scope="module")
+def analysis_map(tmp_path_factory) -> Path:
+    from bordergeo.cli import main
+
+    out = tmp_path_factory.mktemp("analysis") / "x.html"
+    assert main(["map", "--routes", "--corridors", "--scenario", "regulation_2026",
+                 "--initial-backlog", "4300", "--offline", "-o", str(out)]) == 0
+    return out
+
+
+@pytest.fixture()
+def analysis_page(browser, analysis_map):
+    pg = open_page(browser, analysis_map)
+    yield pg
+    pg.close()
+
+
+def _count(page, selector: str) -> int:
+    return page.locator(selector).count()
+
+
+def test_analysis_map_draws_everything_offline(analysis_page, dataset) -> None:
+    pg = analysis_page
+    pg.wait_for_selector(".timecontrol-date")
+    open_road = dataset.gates[(dataset.gates["mode"] == "road")
+                              & (dataset.gates["status"] != "closed")]
+    assert _count(pg, "path.bordergeo-route") == len(dataset.hubs)   # one per hub
+    assert _count(pg, "path.bordergeo-corridor") >= 10
+    assert _count(pg, "path.bordergeo-gate-load") == len(open_road)
+    assert pg.locator("textPath").count() > 0                        # direction arrows
+    assert _count(pg, ".leaflet-control-search") == 1
+    assert _count(pg, ".leaflet-control-zoom-fullscreen") == 1
+    assert _count(pg, "#bordergeo-congestion-legend") == 1
+    assert pg.errors == [] and pg.external == []
+
+
+def test_time_slider_steps(analysis_page) -> None:
+    pg = analysis_page
+    date = pg.wait_for_selector(".timecontrol-date")
+    assert "2026-01-01" in date.inner_text()
+    pg.locator(".timecontrol-forward").first.click()
+    pg.wait_for_function("document.querySelector('.timecontrol-date').innerText"
+                         ".includes('2026-01-02')")
+    assert pg.errors == []
+
+
+def test_search_finds_a_gate_without_diacritics_in_the_box(analysis_page) -> None:
+    pg = analysis_page
+    pg.locator(".search-button").first.click()
+    pg.locator("input.search-input").press_sequentially("huu nghi")
+    tips = pg.wait_for_selector(".search-tooltip .search-tip")
+    assert "Hữu Nghị" in tips.inner_text()
+    tips.click()
+    pg.wait_for_selector(".leaflet-popup-content")
+    assert pg.errors == []
+
+
+def test_corridor_layer_toggles_and_gate_load_popup_opens(analysis_page) -> None:
+    pg = analysis_page
+    pg.locator("path.bordergeo-gate-load").first.dispatch_event("click")
+    text = pg.wait_for_selector(".leaflet-popup-content").inner_text()
+    assert "Trucks/day" in text and "Utilisation" in text
+    pg.locator(".leaflet-control-layers-overlays label", has_text="Corridors").locator(
+        "input").uncheck()
+    assert _count(pg, "path.bordergeo-corridor") == 0
+    pg.locator(".leaflet-control-layers-overlays label", has_text="Road congestion").locator(
+        "input").check()
+    assert _count(pg, "path.bordergeo-road-vc") >= 10
+
+
+def test_analysis_screenshot_for_people(analysis_page) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    png = analysis_page.screenshot(path=str(ARTIFACTS / "langson-analysis.png"))
+    assert len(png) > 30_000
+
+
+def test_injection_payload_in_analysis_layers_does_not_run(browser, tmp_path,
+                                                           small_layers) -> None:
+    import pandas as pd
+
+    from bordergeo.overlays import fastest_routes
+    from bordergeo.routing import Router, dataset_network
+
+    for layer in ("gates", "hubs"):
+        for feature in small_layers[layer]["features"]:
+            feature["properties"]["name_vi"] = PAYLOAD
+    small_layers["roads"]["features"][0]["properties"]["ref"] = PAYLOAD
+    ds = load_dataset(write_dataset(tmp_path / "evil", small_layers))
+    network = dataset_network(ds)
+    routes = fastest_routes(Router(network, ds))
+    gate_load = pd.DataFrame({"gate_id": ["gate-a"], "trucks_per_day": [100.0],
+                              "capacity_trucks_day": [80.0], "wait_h": [2.0]})
+    timeline = pd.DataFrame({"date": pd.to_datetime(["2026-01-01", "2026-01-02"]),
+                             "gate_id": ["gate-a", "gate-a"], "trucks_waiting": [20, 40]})
+    m = build_map(ds, routes=routes, gate_load=gate_load, timeline=timeline,
+                  timeline_label=PAYLOAD)
+    pg = open_page(browser, save_map(m, tmp_path / "evil.html", offline=True))
+    try:
+        for path in pg.locator("path.leaflet-interactive").all():
+            path.dispatch_event("mouseover")
+            path.dispatch_event("click")
+        pg.locator(".search-button").first.click()
+        pg.locator("input.search-input").press_sequentially("<img")
+        pg.wait_for_timeout(300)
+        assert pg.evaluate("window.__xss") is None
+        assert pg.errors == []
+    finally:
+        pg.close()
