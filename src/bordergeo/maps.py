@@ -20,7 +20,9 @@ import branca.element
 import folium
 import folium.plugins
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from bordergeo.datasets import BorderDataset
 from bordergeo.errors import BorderGeoError
@@ -201,9 +203,13 @@ def add_border(m: folium.Map, border: gpd.GeoDataFrame, *, name: str = "Border (
     return group
 
 
-def add_roads(m: folium.Map, roads: gpd.GeoDataFrame, *, name: str = "Roads"
-              ) -> folium.FeatureGroup:
+def add_roads(m: folium.Map, roads: gpd.GeoDataFrame, *, name: str = "Roads",
+              merge_above: int = 2_000) -> folium.FeatureGroup:
     """Add roads styled by class (colour and width); roads under construction are dashed.
+
+    Large layers stay light: coordinates are rounded to 5 decimals (≈ 1 m) and, above
+    ``merge_above`` lines, lines that share every shown attribute are drawn as one
+    multi-line feature (one SVG path instead of thousands, same tooltip).
 
     Parameters
     ----------
@@ -213,6 +219,8 @@ def add_roads(m: folium.Map, roads: gpd.GeoDataFrame, *, name: str = "Roads"
         The roads layer.
     name
         Layer name in the layer control.
+    merge_above
+        Merge lines with equal attributes when the layer has more lines than this.
 
     Returns
     -------
@@ -221,27 +229,40 @@ def add_roads(m: folium.Map, roads: gpd.GeoDataFrame, *, name: str = "Roads"
     """
     group = folium.FeatureGroup(name=name, show=True)
     if len(roads):
-        frame = _escaped_frame(roads, ["id", "ref", "name", "class", "lanes", "maxspeed_kph",
-                                       "status"])
-        frame["_colour"] = [ROAD_STYLES.get(c, ("#555", 2))[0] for c in roads["class"]]
-        frame["_weight"] = [ROAD_STYLES.get(c, ("#555", 2))[1] for c in roads["class"]]
-        frame["_dash"] = ["6 6" if s != "open" else None for s in roads["status"]]
+        fields = ["ref", "name", "class", "lanes", "maxspeed_kph", "status"]
+        frame = _escaped_frame(roads, fields)
+        if len(frame) > merge_above:
+            frame = _merge_equal_lines(frame, fields)
+        rounded = shapely.transform(frame.geometry.to_numpy(), lambda xy: np.round(xy, 5))
+        frame = frame.set_geometry(gpd.GeoSeries(rounded, index=frame.index, crs=frame.crs))
+        data = frame.to_geo_dict(show_bbox=False, drop_id=False)
 
         def style(feature: dict) -> dict:
             props = feature["properties"]
-            return {"color": props["_colour"], "weight": props["_weight"],
-                    "dashArray": props["_dash"], "opacity": 0.85}
+            colour, weight = ROAD_STYLES.get(html.unescape(props["class"]), ("#555", 2))
+            dash = None if props["status"] == "open" else "6 6"
+            return {"color": colour, "weight": weight, "dashArray": dash, "opacity": 0.85}
 
         folium.GeoJson(
-            frame,
+            data,
             name=name,
             style_function=style,
             tooltip=folium.GeoJsonTooltip(
-                ["ref", "name", "class", "lanes", "maxspeed_kph", "status"],
-                aliases=["Road", "Name", "Class", "Lanes", "Max speed (km/h)", "Status"]),
+                fields, aliases=["Road", "Name", "Class", "Lanes", "Max speed (km/h)", "Status"]),
         ).add_to(group)
     group.add_to(m)
     return group
+
+
+def _merge_equal_lines(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
+    """One MultiLineString per distinct combination of ``fields`` (no noding, no union)."""
+    parts, owner = shapely.get_parts(frame.geometry.to_numpy(), return_index=True)
+    keys = frame[fields].iloc[owner].reset_index(drop=True)
+    codes, uniques = pd.MultiIndex.from_frame(keys).factorize()
+    order = np.argsort(codes, kind="stable")
+    merged = shapely.multilinestrings(parts[order], indices=codes[order])
+    table = pd.DataFrame(list(uniques), columns=fields)
+    return gpd.GeoDataFrame(table, geometry=merged, crs=frame.crs)
 
 
 def add_markers(m: folium.Map, markers: gpd.GeoDataFrame, *, name: str = "Border markers"
