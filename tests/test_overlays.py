@@ -147,3 +147,16 @@ def test_routes_on_a_small_user_dataset(tmp_path):
     ds = load_dataset(write_dataset(tmp_path / "small"))
     layers = analysis_layers(ds, routes=True)
     assert [r.destination.label for r in layers["routes"]] == ["gate-a"]
+
+
+def test_examples_render_reproducibly(tmp_path):
+    from bordergeo.examples import main as examples_main
+
+    assert examples_main([str(tmp_path / "a")]) == 0
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == ["december-2021.html", "ha-noi-huu-nghi.png", "langson.html",
+                     "regulation-2026.html", "regulation-2026.png"]
+    examples_main([str(tmp_path / "b")])
+    for name in names:
+        if name.endswith(".html"):
+            assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
