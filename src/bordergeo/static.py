@@ -1,7 +1,8 @@
 """Static figures for printed reports: the map layers as a PNG and time–distance charts.
 
-Matplotlib runs with its non-interactive Agg backend, so nothing opens a window and the
-figures render the same on a server.
+Figures are built as :class:`matplotlib.figure.Figure` objects without pyplot: nothing
+opens a window, the host application's matplotlib backend is left alone, and the figures
+render the same on a server. In a notebook they display inline.
 """
 
 from __future__ import annotations
@@ -14,21 +15,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-from matplotlib.figure import Figure  # noqa: E402
-
-from bordergeo.datasets import BorderDataset  # noqa: E402
-from bordergeo.errors import BorderGeoError  # noqa: E402
-from bordergeo.io import atomic_write  # noqa: E402
-from bordergeo.maps import GATE_COLOURS, ROAD_STYLES  # noqa: E402
-from bordergeo.network import RoadNetwork  # noqa: E402
-from bordergeo.routing import Route  # noqa: E402
+from bordergeo.datasets import BorderDataset
+from bordergeo.errors import BorderGeoError
+from bordergeo.io import atomic_write
+from bordergeo.maps import GATE_COLOURS, ROAD_STYLES
+from bordergeo.network import RoadNetwork
+from bordergeo.routing import Route
 
 __all__ = ["plot_map", "time_distance_chart", "save_figure"]
 
@@ -63,7 +60,9 @@ def plot_map(dataset: BorderDataset, *, routes: Sequence[Route] | None = None,
     -------
     matplotlib.figure.Figure
     """
-    fig, ax = plt.subplots(figsize=figsize)
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     roads = dataset.roads
     for road_class, (colour, width) in ROAD_STYLES.items():
         part = roads[roads["class"] == road_class]
@@ -169,7 +168,9 @@ def time_distance_chart(route: Route, network: RoadNetwork, *,
         lengths, times, refs = np.array([route.length_m]), np.array([route.travel_time_s]), [""]
     distance_km = np.r_[0.0, np.cumsum(lengths)] / 1000.0
     time_h = np.r_[0.0, np.cumsum(times)] / 3600.0
-    fig, ax = plt.subplots(figsize=figsize)
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     ax.plot(distance_km, time_h, color="#1565c0", linewidth=2, label="driving")
     if border_wait_h > 0:
         ax.plot([distance_km[-1], distance_km[-1]], [time_h[-1], time_h[-1] + border_wait_h],
@@ -197,7 +198,7 @@ def time_distance_chart(route: Route, network: RoadNetwork, *,
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
-    """Write a figure to PNG (or SVG/PDF by suffix) atomically and close it.
+    """Write a figure to PNG (or SVG/PDF by suffix) atomically.
 
     Parameters
     ----------
@@ -219,7 +220,6 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=dpi, metadata={"Software": None} if fmt == "png"
                 else None)
-    plt.close(fig)
     with atomic_write(path, mode="wb") as handle:
         handle.write(buffer.getvalue())
     logger.info("wrote %s", path)
