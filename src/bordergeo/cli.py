@@ -46,6 +46,16 @@ def _emit(text: str, output: Path | None) -> None:
         print(f"wrote {output}", file=sys.stderr)
 
 
+def _workbook(output: Path | None, sheets: dict[str, pd.DataFrame]) -> bool:
+    """Write ``sheets`` to an .xlsx output and say so; False when the output is not .xlsx."""
+    if output is None or output.suffix.lower() != ".xlsx":
+        return False
+    from bordergeo.io import write_table
+
+    print(f"wrote {write_table(sheets, output)}", file=sys.stderr)
+    return True
+
+
 def _records(gdf: gpd.GeoDataFrame) -> list[dict]:
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     frame["lon"] = gdf.geometry.x.round(6)
@@ -57,6 +67,8 @@ def _records(gdf: gpd.GeoDataFrame) -> list[dict]:
 def cmd_gates(args: argparse.Namespace) -> int:
     """List the gates as a table, JSON, GeoJSON or CSV."""
     gates = _dataset(args).gates
+    if _workbook(args.output, {"gates": pd.DataFrame(_records(gates))}):
+        return 0
     if args.format == "json":
         text = json.dumps(_records(gates), ensure_ascii=False, indent=2)
     elif args.format == "geojson":
@@ -179,6 +191,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
                                       roads=args.close_road or ())
     else:
         table = router.matrix(origins, gates)
+    if _workbook(args.output, {"matrix": table}):
+        return 0
     if args.format == "json":
         records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
         text = json.dumps(records, ensure_ascii=False, indent=2)
@@ -201,6 +215,16 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         else:
             text = shown.round(1).to_string(index=False)
     _emit(text, args.output)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the dataset's layers to a GeoPackage or to a folder of files."""
+    from bordergeo.io import write_layers
+
+    layers = {name: gdf for name, gdf in _dataset(args).layers().items() if len(gdf)}
+    for path in write_layers(layers, args.output, suffix=f".{args.format}"):
+        print(f"wrote {path}")
     return 0
 
 
@@ -357,6 +381,8 @@ def cmd_congestion(args: argparse.Namespace) -> int:
         result["replay"] = replay_file(observed, spec)
     elif observed is not None:
         result["observed"] = _observed_summary(observed)
+    if _workbook(args.output, result):
+        return 0
     if args.format == "json":
         text = _json_text({k: _frame_records(v) for k, v in result.items()})
     elif args.format == "csv":
@@ -402,6 +428,9 @@ def cmd_assign(args: argparse.Namespace) -> int:
     network = dataset_network(dataset)
     if args.objective == "both":
         per_gate, totals = compare_ue_so(network, gates, demand, target_gap=args.gap)
+        if _workbook(args.output, {"gates": per_gate,
+                                   "totals": pd.DataFrame([totals])}):
+            return 0
         if args.format == "json":
             text = _json_text({"scenario": scenario.name, **totals,
                                "gates": per_gate.set_index("gate_id").to_dict(orient="index")})
@@ -418,6 +447,12 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
         written = write_layer(result.roads, args.roads_output)
         print(f"wrote {written} ({len(result.roads)} loaded road edges)", file=sys.stderr)
+    if _workbook(args.output, {"gates": result.gates, "origins": result.origins,
+                               "costs": result.costs,
+                               "convergence": pd.DataFrame({
+                                   "iteration": range(1, result.iterations + 1),
+                                   "relative_gap": result.relative_gap})}):
+        return 0
     if args.format == "json":
         text = _json_text({"scenario": scenario.name, **result.to_dict(),
                            "relative_gap_by_iteration": result.relative_gap})
@@ -529,6 +564,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="scenario: close these gates and compare")
     matrix.add_argument("--format", choices=["table", "csv", "json"], default="table")
     matrix.set_defaults(func=cmd_matrix)
+
+    export = sub.add_parser(
+        "export", parents=[common], help="write the layers to GeoPackage / GeoParquet / ...",
+        description="Write the dataset's layers (gates, markers, hubs, roads, border) to one "
+                    "GeoPackage (OUT.gpkg, one layer each) or to a folder, one file per layer.")
+    export.add_argument("output", type=Path, help="a .gpkg file or a folder")
+    export.add_argument("--format", choices=["geojson", "gpkg", "parquet", "fgb", "shp"],
+                        default="geojson", help="file type in a folder (default geojson)")
+    export.set_defaults(func=cmd_export)
 
     osm = sub.add_parser(
         "import-osm", parents=[common], help="OSM extract → roads layer",

@@ -17,13 +17,17 @@ from pathlib import Path
 from typing import IO
 
 import geopandas as gpd
+import pandas as pd
 
 from bordergeo.errors import DataFileError
 
 __all__ = [
     "VECTOR_SUFFIXES",
+    "TABLE_SUFFIXES",
     "read_layer",
     "write_layer",
+    "write_layers",
+    "write_table",
     "atomic_write",
     "atomic_write_text",
 ]
@@ -31,6 +35,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet", ".geoparquet", ".shp", ".fgb")
+#: Table outputs for planning tools: comma-separated text or an Excel workbook.
+TABLE_SUFFIXES = (".csv", ".xlsx")
 
 
 def read_layer(path: str | os.PathLike[str], *, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -154,4 +160,85 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
         for part in tmpdir.iterdir():
             part.unlink()
         tmpdir.rmdir()
+    return path
+
+
+def write_layers(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike[str], *,
+                 suffix: str = ".geojson") -> list[Path]:
+    """Write several layers: into one GeoPackage, or as one file each in a folder.
+
+    Parameters
+    ----------
+    layers
+        Layer name → GeoDataFrame.
+    path
+        A ``.gpkg`` file (one layer per entry, written atomically as a whole) or a folder.
+    suffix
+        File type in a folder: ``.geojson``, ``.gpkg``, ``.parquet``, ``.fgb`` or ``.shp``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The file(s) written.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".gpkg":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmpdir = Path(tempfile.mkdtemp(prefix=".bordergeo-", dir=path.parent))
+        tmp = tmpdir / path.name
+        try:
+            for name, gdf in layers.items():
+                gdf.to_file(tmp, layer=name, driver="GPKG")
+            os.replace(tmp, path)
+        except Exception as exc:
+            raise DataFileError(f"{path}: cannot write the GeoPackage ({exc})") from exc
+        finally:
+            for part in tmpdir.iterdir():
+                part.unlink()
+            tmpdir.rmdir()
+        return [path]
+    if path.suffix:
+        raise DataFileError(f"{path}: write several layers to a .gpkg file or to a folder")
+    if suffix not in VECTOR_SUFFIXES:
+        raise DataFileError(f"unsupported layer format {suffix!r}; use one of "
+                            f"{', '.join(VECTOR_SUFFIXES)}")
+    return [write_layer(gdf, path / f"{name}{suffix}", layer=name)
+            for name, gdf in layers.items()]
+
+
+def write_table(tables: pd.DataFrame | dict[str, pd.DataFrame],
+                path: str | os.PathLike[str]) -> Path:
+    """Write a table (CSV or Excel) or several tables (Excel sheets) atomically.
+
+    Parameters
+    ----------
+    tables
+        One DataFrame, or sheet name → DataFrame (``.xlsx`` only, or a single entry).
+    path
+        ``.csv`` or ``.xlsx`` file.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise DataFileError(f"{path}: tables are written as .csv or .xlsx")
+    sheets = tables if isinstance(tables, dict) else {"table": tables}
+    if suffix == ".csv":
+        if len(sheets) != 1:
+            raise DataFileError(f"{path}: {len(sheets)} tables ({', '.join(sheets)}) need an "
+                                f".xlsx workbook, one sheet each")
+        with atomic_write(path) as handle:
+            next(iter(sheets.values())).to_csv(handle, index=False, lineterminator="\n")
+        return path
+    with atomic_write(path, mode="wb") as handle, \
+            pd.ExcelWriter(handle, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+            for col in plain.columns:
+                if isinstance(plain[col].dtype, pd.DatetimeTZDtype):
+                    plain[col] = plain[col].dt.tz_localize(None)
+            plain.to_excel(writer, sheet_name=str(name)[:31], index=False)
     return path
