@@ -75,6 +75,10 @@ def fmt(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
+def sci(value: float) -> str:
+    return f"{value:.0e}".replace("e-0", "e-")
+
+
 def ratio(value: float) -> str:
     return f"×{value:.1f}" if value < 10 else f"×{value:.0f}"
 
@@ -258,7 +262,8 @@ def bench_case(case: Case, *, repeats: int, max_iter: int, target_gap: float,
             final_gap = result.relative_gap[-1]
             reached = final_gap < target_gap
             iters = f"{n}" if reached else f"> {n} (gap {final_gap:.1e})"
-            coarse = " / ".join(first_below(result.relative_gap, g) for g in (1e-2, 1e-3))
+            coarse = " / ".join(first_below(result.relative_gap, level)
+                               for level in (1e-2, 1e-3))
             marginal = (total - t1) / (n - 1) if n > 1 else t1
             label = objective.upper() + (f" ({algorithm or library_algorithm()})"
                                          if library_algorithm() else "")
@@ -292,7 +297,7 @@ def profile(case: Case, *, max_iter: int, target_gap: float, top: int = 15) -> s
 
 def markdown(rows: list[tuple], target_gap: float) -> str:
     header = ("network", "objective", "links (roads + gates)", "OD pairs",
-              "iterations to 1e-2 / 1e-3", f"iterations to {target_gap:g}", "total s",
+              "iterations to 1e-2 / 1e-3", f"iterations to {sci(target_gap)}", "total s",
               "s / iteration", "one FW iteration s", "NetworkX AON s",
               "NX AON / FW iteration")
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
@@ -350,7 +355,7 @@ def main() -> None:
     for note in notes:
         print(f"- {note}")
     print()
-    print(f"Relative gap target {args.gap:g}, at most {args.max_iter} iterations; medians of "
+    print(f"Relative gap target {sci(args.gap)}, at most {args.max_iter} iterations; medians of "
           f"{args.repeats} runs; OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, "
           f"{os.cpu_count()} CPUs.")
     print()

@@ -23,7 +23,7 @@ from bordergeo.datasets import LAYERS, BorderDataset, load_dataset, load_layer
 from bordergeo.errors import BorderGeoError
 from bordergeo.io import atomic_write_text
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "reference_markdown"]
 
 logger = logging.getLogger("bordergeo")
 
@@ -661,6 +661,38 @@ def build_parser() -> argparse.ArgumentParser:
                          help="write loaded road edges (flow, v/c) to a GeoPackage/GeoJSON")
     assign_.set_defaults(func=cmd_assign)
     return parser
+
+
+def reference_markdown(*, width: int = 96) -> str:
+    """Return the CLI reference (every verb's ``--help``) as Markdown for the README.
+
+    Parameters
+    ----------
+    width
+        Line width of the help text.
+
+    Returns
+    -------
+    str
+        A section per verb with its help in a text block.
+    """
+    import os
+
+    previous = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(width)
+    try:
+        parser = build_parser()
+        sections = [f"```text\n$ bordergeo --help\n{parser.format_help().rstrip()}\n```"]
+        verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        for name, sub in verbs.choices.items():
+            sections.append(f"#### `bordergeo {name}`\n\n```text\n{sub.format_help().rstrip()}"
+                            f"\n```")
+    finally:
+        if previous is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = previous
+    return "\n\n".join(sections) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
