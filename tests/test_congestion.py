@@ -493,12 +493,27 @@ def test_cli_bad_scenario_exits_with_one_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("objective", ["ue", "so"])
-def test_conjugate_and_classic_frank_wolfe_agree(bundled, objective):
+def test_the_three_algorithms_agree(bundled, objective):
     dataset, network, demand = bundled
     runs = {alg: assign(network, dataset.gates, demand, objective=objective, algorithm=alg,
-                        target_gap=1e-5, max_iter=3000) for alg in ("fw", "cfw")}
+                        target_gap=1e-5, max_iter=3000) for alg in ("fw", "cfw", "gp")}
     flows = {alg: r.gates.set_index("gate_id")["trucks_per_day"] for alg, r in runs.items()}
-    assert (flows["fw"] - flows["cfw"]).abs().max() < 5.0        # trucks/day of 1,300
-    assert runs["cfw"].total_truck_hours == pytest.approx(runs["fw"].total_truck_hours,
-                                                          rel=1e-4)
-    assert runs["cfw"].iterations < runs["fw"].iterations
+    for alg in ("cfw", "gp"):
+        assert (flows["fw"] - flows[alg]).abs().max() < 5.0        # trucks/day of 1,300
+        assert runs[alg].total_truck_hours == pytest.approx(runs["fw"].total_truck_hours,
+                                                            rel=1e-4)
+        assert runs[alg].iterations < runs["fw"].iterations
+        assert runs[alg].relative_gap[-1] < 1e-5
+
+
+@pytest.mark.parametrize("algorithm", ["fw", "cfw", "gp"])
+def test_each_algorithm_finds_the_hand_computed_split(tmp_path, algorithm):
+    dataset, network, road_h = _two_gate_dataset(tmp_path)
+    a = {"gate-a": road_h["gate-a"] + 0.1, "gate-b": road_h["gate-b"] + 0.1}
+    b = {"gate-a": 0.5 * 12 / 480, "gate-b": 0.5 * 12 / 240}
+    expected = (a["gate-b"] - a["gate-a"] + b["gate-b"] * 600) / (b["gate-a"] + b["gate-b"])
+    result = assign(network, dataset.gates, pd.DataFrame({"origin": ["hub"],
+                                                         "trucks_per_day": [600.0]}),
+                    gate_delay="linear", algorithm=algorithm, target_gap=1e-9, max_iter=5000)
+    flows = result.gates.set_index("gate_id")["trucks_per_day"]
+    assert flows["gate-a"] == pytest.approx(expected, abs=0.5)

@@ -2,13 +2,14 @@
 
 Every hub sends trucks to China; each usable gate is a link from its road node to one
 "China" sink. Roads have BPR volume–delay functions, gates a queue-based (Akcelik) delay
-with the gate's daily capacity and open hours. Frank–Wolfe finds the user equilibrium
+with the gate's daily capacity and open hours. The assignment finds the user equilibrium
 (each truck takes its cheapest gate: Wardrop's first principle) or the system optimum (the
 least total truck-hours: what the province's flow regulation could reach); the relative
 gap is reported per iteration.
 
-All-or-nothing loads run on the compiled graph: one backward Dijkstra from the sink gives
-every origin's cheapest path at once.
+Three algorithms share the same costs and gap: path-based gradient projection (default),
+conjugate Frank–Wolfe and classic Frank–Wolfe. Shortest paths run on the compiled graph:
+one backward Dijkstra from the sink gives every origin's cheapest path at once.
 """
 
 from __future__ import annotations
@@ -41,12 +42,18 @@ LANE_CAPACITY_PCU_H = 1_800.0
 GATE_DELAY_J = 0.4
 #: Keeps the conjugate mix away from the previous target alone.
 _CFW_DELTA = 0.01
+#: Newton shifts per origin and iteration of gradient projection.
+_GP_INNER_PASSES = 3
 
 
 def bpr(t0: NDArray, volume: NDArray, capacity: NDArray, *, alpha: float = 0.15,
         beta: float = 4.0) -> NDArray:
     """BPR link time ``t0 · (1 + α (v/c)^β)``."""
-    return t0 * (1 + alpha * (volume / capacity) ** beta)
+    ratio = volume / capacity
+    if beta == 4.0:  # the default: two multiplications instead of a float power
+        squared = ratio * ratio
+        return t0 * (1 + alpha * squared * squared)
+    return t0 * (1 + alpha * ratio ** beta)
 
 
 def akcelik(t0: NDArray, volume: NDArray, capacity: NDArray, period_h: NDArray, *,
@@ -228,15 +235,23 @@ class _Links:
         to_gate = dijkstra(graph, directed=True, indices=gate_nodes)
         return to_gate[:, origins].T + cost[r:][None, :]
 
-    def all_or_nothing(self, cost: NDArray, origins: NDArray[np.int64],
-                       demand: NDArray) -> tuple[NDArray, NDArray]:
-        """Load each origin's demand on its cheapest path to the sink."""
+    def tree_paths(self, cost: NDArray, origins: NDArray[np.int64], demand: NDArray
+                   ) -> tuple[NDArray, NDArray[np.int64], NDArray[np.int64]]:
+        """Cheapest path of every origin to the sink, from one backward search.
+
+        Returns
+        -------
+        shortest : numpy.ndarray
+            Cost of each origin's cheapest path (0 for an unreachable origin without
+            demand).
+        owner, link : numpy.ndarray
+            Pairs (origin position, link row) of every link on those paths, in driving
+            order for each origin.
+        """
         reversed_graph, chosen, pairs = self._reversed(cost)
         dist, nxt = dijkstra(reversed_graph, directed=True, indices=self.sink,
                              return_predecessors=True)
-        flow = np.zeros(len(cost))
         cur = origins.copy()
-        load = demand.copy()
         unreachable = np.flatnonzero(~np.isfinite(dist[cur]) & (demand > 0))
         if len(unreachable):
             k = int(unreachable[0])
@@ -244,16 +259,76 @@ class _Links:
             raise BorderGeoError(f"demand from {label!r} has no path to an open road gate "
                                  f"(closed gates, or roads that do not connect)")
         cur[~np.isfinite(dist[cur])] = self.sink
-        active = cur != self.sink
-        while active.any():
+        owners, links = [], []
+        active = np.flatnonzero(cur != self.sink)
+        while len(active):
             step = nxt[cur[active]].astype(np.int64)
             key = cur[active] * self.n_nodes + step
-            rows = chosen[np.searchsorted(pairs, key)]
-            np.add.at(flow, rows, load[active])
+            owners.append(active)
+            links.append(chosen[np.searchsorted(pairs, key)])
             cur[active] = step
-            active = cur != self.sink
+            active = active[step != self.sink]
         shortest = dist[origins]
-        return flow, np.where(np.isfinite(shortest), shortest, 0.0)
+        owner = np.concatenate(owners) if owners else np.zeros(0, np.int64)
+        link = np.concatenate(links) if links else np.zeros(0, np.int64)
+        return np.where(np.isfinite(shortest), shortest, 0.0), owner, link
+
+    def all_or_nothing(self, cost: NDArray, origins: NDArray[np.int64],
+                       demand: NDArray) -> tuple[NDArray, NDArray]:
+        """Load each origin's demand on its cheapest path to the sink."""
+        shortest, owner, link = self.tree_paths(cost, origins, demand)
+        flow = np.bincount(link, weights=demand[owner], minlength=len(cost)).astype(float)
+        return flow, shortest
+
+    def link_cost(self, rows: NDArray[np.int64], flow: NDArray, so: bool
+                  ) -> tuple[NDArray, NDArray]:
+        """Cost (time, or marginal cost for SO) and its slope on some links only."""
+        v, c, t0 = flow, self.capacity[rows], self.t0[rows]
+        road = rows < self.n_roads
+        time = np.empty(len(rows))
+        slope = np.empty(len(rows))
+        time[road] = bpr(t0[road], v[road], c[road])
+        slope[road] = t0[road] * 0.6 * v[road] ** 3 / c[road] ** 4
+        gate = ~road
+        period = self.period[rows[gate]]
+        if self.gate_delay == "linear":
+            time[gate] = linear_delay(t0[gate], v[gate], c[gate], period)
+            slope[gate] = 0.5 * period / c[gate]
+        else:
+            time[gate] = akcelik(t0[gate], v[gate], c[gate], period)
+            slope[gate] = _akcelik_derivative(v[gate], c[gate], period)
+        if so:
+            # the marginal cost's own slope, 2t' + v·t'', by a forward difference: 2t'
+            # alone undershoots near a gate's capacity and the Newton step overshoots
+            step = np.maximum(1e-3 * v, 1e-3)
+            up, up_slope = self.link_cost(rows, v + step, False)
+            marginal = time + v * slope
+            return marginal, (up + (v + step) * up_slope - marginal) / step
+        return time, slope
+
+
+def _frank_wolfe(links: _Links, origins: NDArray[np.int64], volume: NDArray, *, so: bool,
+                 max_iter: int, target_gap: float, conjugate: bool
+                 ) -> tuple[NDArray, list[float]]:
+    """Link-based Frank–Wolfe, classic or conjugate; returns link flows and gaps."""
+    flow, _ = links.all_or_nothing(links.t0.copy(), origins, volume)
+    gaps: list[float] = []
+    previous_target: NDArray | None = None
+    for iteration in range(max_iter):
+        cost = links.marginal(flow) if so else links.time(flow)
+        target, shortest = links.all_or_nothing(cost, origins, volume)
+        total = float(np.dot(flow, cost))
+        gap = (total - float(np.dot(volume, shortest))) / total if total > 0 else 0.0
+        gaps.append(max(gap, 0.0))
+        logger.debug("iteration %d: relative gap %.3g", iteration + 1, gap)
+        if gap < target_gap:
+            break
+        if conjugate and previous_target is not None:
+            target = _conjugate_target(links, flow, target, previous_target, cost, so)
+        step = _line_search(links, flow, target - flow, so)
+        flow = flow + step * (target - flow)
+        previous_target = target
+    return flow, gaps
 
 
 def _conjugate_target(links: _Links, flow: NDArray, target: NDArray, previous: NDArray,
@@ -275,6 +350,84 @@ def _conjugate_target(links: _Links, flow: NDArray, target: NDArray, previous: N
     if float(np.dot(mixed - flow, cost)) >= 0.0:
         return target
     return mixed
+
+
+def _gradient_projection(links: _Links, origins: NDArray[np.int64], volume: NDArray, *,
+                         so: bool, max_iter: int, target_gap: float
+                         ) -> tuple[NDArray, list[float]]:
+    """Path-based equilibrium: shift flow from dearer paths to each origin's cheapest one.
+
+    Gradient projection (Jayakrishnan et al. 1994), origin by origin with link flows
+    updated at once: each non-cheapest path gives ``min(f, Δc / Σ slope)`` to the cheapest,
+    the slopes summed over the links the two paths do not share.
+    """
+    cost = links.marginal if so else links.time
+    flow, _ = links.all_or_nothing(links.t0.copy(), origins, volume)
+    _, owner, link = links.tree_paths(links.t0.copy(), origins, volume)
+    starts = np.searchsorted(owner[np.argsort(owner, kind="stable")], np.arange(len(origins)))
+    by_origin = np.split(link[np.argsort(owner, kind="stable")], starts[1:])
+    paths: list[list[NDArray[np.int64]]] = [[p] for p in by_origin]
+    path_flow: list[list[float]] = [[float(v)] for v in volume]
+    gaps: list[float] = []
+    for iteration in range(max_iter):
+        current = cost(flow)
+        shortest, owner, link = links.tree_paths(current, origins, volume)
+        total = float(np.dot(flow, current))
+        gap = (total - float(np.dot(volume, shortest))) / total if total > 0 else 0.0
+        gaps.append(max(gap, 0.0))
+        logger.debug("iteration %d: relative gap %.3g", iteration + 1, gap)
+        if gap < target_gap:
+            break
+        order = np.argsort(owner, kind="stable")
+        starts = np.searchsorted(owner[order], np.arange(len(origins)))
+        new_paths = np.split(link[order], starts[1:])
+        for k in range(len(origins)):
+            if volume[k] <= 0:
+                continue
+            candidate = new_paths[k]
+            if not any(len(p) == len(candidate) and np.array_equal(p, candidate)
+                       for p in paths[k]):
+                paths[k].append(candidate)
+                path_flow[k].append(0.0)
+            for _ in range(_GP_INNER_PASSES):
+                if not _shift_to_cheapest(links, flow, paths[k], path_flow[k], so):
+                    break
+            keep = [j for j, f in enumerate(path_flow[k]) if f > 1e-12]
+            paths[k] = [paths[k][j] for j in keep]
+            path_flow[k] = [path_flow[k][j] for j in keep]
+    return flow, gaps
+
+
+def _shift_to_cheapest(links: _Links, flow: NDArray, paths: list[NDArray[np.int64]],
+                       path_flow: list[float], so: bool) -> bool:
+    """One Newton shift for one origin; False when there was nothing to shift."""
+    if len(paths) < 2:
+        return False
+    rows = np.unique(np.concatenate(paths))
+    time, slope = links.link_cost(rows, flow[rows], so)
+    position = [np.searchsorted(rows, p) for p in paths]
+    costs = [float(time[pos].sum()) for pos in position]
+    best = int(np.argmin(costs))
+    on_best = np.zeros(len(rows), dtype=bool)
+    on_best[position[best]] = True
+    moved = False
+    for j, pos in enumerate(position):
+        if j == best or path_flow[j] <= 0:
+            continue
+        on_this = np.zeros(len(rows), dtype=bool)
+        on_this[pos] = True
+        curvature = float(slope[on_this ^ on_best].sum())
+        excess = costs[j] - costs[best]
+        if excess <= 0:
+            continue
+        shift = path_flow[j] if curvature <= 0 else min(path_flow[j], excess / curvature)
+        path_flow[j] -= shift
+        path_flow[best] += shift
+        flow[paths[j]] -= shift
+        flow[paths[best]] += shift
+        moved = True
+    np.maximum(flow, 0.0, out=flow)
+    return moved
 
 
 def _line_search(links: _Links, flow: NDArray, direction: NDArray, so: bool) -> float:
@@ -299,7 +452,7 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
            objective: str = "ue", max_iter: int = 500, target_gap: float = 1e-4,
            direction: str = "both", truck_pce: float = TRUCK_PCE,
            lane_capacity_pcu_h: float = LANE_CAPACITY_PCU_H,
-           gate_delay: str = "akcelik", algorithm: str = "cfw") -> AssignmentResult:
+           gate_delay: str = "akcelik", algorithm: str = "gp") -> AssignmentResult:
     """Assign truck demand from hubs to China over roads and gates by Frank–Wolfe.
 
     Parameters
@@ -324,8 +477,9 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
     gate_delay
         ``"akcelik"`` (queue-based, default) or ``"linear"`` (:func:`linear_delay`).
     algorithm
-        ``"cfw"`` conjugate Frank–Wolfe (default; far fewer iterations to a small gap) or
-        ``"fw"`` the classic method.
+        ``"gp"`` path-based gradient projection (default: reaches small gaps in far fewer
+        iterations when gates run near capacity), ``"cfw"`` conjugate Frank–Wolfe or
+        ``"fw"`` the classic Frank–Wolfe method. All report the same relative gap.
 
     Returns
     -------
@@ -338,8 +492,8 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
     """
     if objective not in ("ue", "so"):
         raise BorderGeoError(f"objective must be 'ue' or 'so', not {objective!r}")
-    if algorithm not in ("cfw", "fw"):
-        raise BorderGeoError(f"algorithm must be 'cfw' or 'fw', not {algorithm!r}")
+    if algorithm not in ("gp", "cfw", "fw"):
+        raise BorderGeoError(f"algorithm must be 'gp', 'cfw' or 'fw', not {algorithm!r}")
     if gate_delay not in ("akcelik", "linear"):
         raise BorderGeoError(f"gate_delay must be 'akcelik' or 'linear', not {gate_delay!r}")
     missing = {"origin", "trucks_per_day"} - set(demand.columns)
@@ -361,23 +515,12 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
     origins = np.array([network.places[o] for o in grouped.index], dtype=np.int64)
     volume = grouped.to_numpy(float)
     so = objective == "so"
-    flow, _ = links.all_or_nothing(links.t0.copy(), origins, volume)
-    gaps: list[float] = []
-    previous_target: NDArray | None = None
-    for iteration in range(max_iter):
-        cost = links.marginal(flow) if so else links.time(flow)
-        target, shortest = links.all_or_nothing(cost, origins, volume)
-        total = float(np.dot(flow, cost))
-        gap = (total - float(np.dot(volume, shortest))) / total if total > 0 else 0.0
-        gaps.append(max(gap, 0.0))
-        logger.debug("iteration %d: relative gap %.3g", iteration + 1, gap)
-        if gap < target_gap:
-            break
-        if algorithm == "cfw" and previous_target is not None:
-            target = _conjugate_target(links, flow, target, previous_target, cost, so)
-        step = _line_search(links, flow, target - flow, so)
-        flow = flow + step * (target - flow)
-        previous_target = target
+    if algorithm == "gp":
+        flow, gaps = _gradient_projection(links, origins, volume, so=so, max_iter=max_iter,
+                                          target_gap=target_gap)
+    else:
+        flow, gaps = _frank_wolfe(links, origins, volume, so=so, max_iter=max_iter,
+                                  target_gap=target_gap, conjugate=algorithm == "cfw")
     times = links.time(flow)
     r = links.n_roads
     gate_flow = flow[r:]

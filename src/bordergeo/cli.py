@@ -427,7 +427,8 @@ def cmd_assign(args: argparse.Namespace) -> int:
                            * scenario.demand_multiplier)
     network = dataset_network(dataset)
     if args.objective == "both":
-        per_gate, totals = compare_ue_so(network, gates, demand, target_gap=args.gap)
+        per_gate, totals = compare_ue_so(network, gates, demand, target_gap=args.gap,
+                                         algorithm=args.algorithm)
         if _workbook(args.output, {"gates": per_gate,
                                    "totals": pd.DataFrame([totals])}):
             return 0
@@ -441,7 +442,8 @@ def cmd_assign(args: argparse.Namespace) -> int:
                       f"(regulation saves {100 * totals['ue_so_gap']:.2f} %)")
         _emit(text, args.output)
         return 0
-    result = assign(network, gates, demand, objective=args.objective, target_gap=args.gap)
+    result = assign(network, gates, demand, objective=args.objective, target_gap=args.gap,
+                    algorithm=args.algorithm)
     if args.roads_output:
         from bordergeo.io import write_layer
 
@@ -458,7 +460,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
                            "relative_gap_by_iteration": result.relative_gap})
     else:
         shown = result.gates.copy()
-        text = (f"scenario: {scenario.name}; {args.objective.upper()} after "
+        text = (f"scenario: {scenario.name}; {args.objective.upper()} ({args.algorithm}) after "
                 f"{result.iterations} iterations, relative gap {result.relative_gap[-1]:.2e}\n"
                 + shown.round(3).to_string(index=False)
                 + f"\ntotal {result.total_trucks_per_day:.0f} trucks/day, "
@@ -657,6 +659,9 @@ def build_parser() -> argparse.ArgumentParser:
     assign_.add_argument("--objective", choices=["ue", "so", "both"], default="ue")
     assign_.add_argument("--gap", type=float, default=1e-4,
                          help="stop at this relative gap (default 1e-4)")
+    assign_.add_argument("--algorithm", choices=["gp", "cfw", "fw"], default="gp",
+                         help="gradient projection (default), conjugate or classic "
+                              "Frank–Wolfe")
     assign_.add_argument("--roads-output", metavar="FILE", default=None,
                          help="write loaded road edges (flow, v/c) to a GeoPackage/GeoJSON")
     assign_.set_defaults(func=cmd_assign)

@@ -224,7 +224,8 @@ def replay_file(observed: str | os.PathLike[str], spec: str | os.PathLike[str]
 
 
 def compare_ue_so(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
-                  target_gap: float = 1e-4) -> tuple[pd.DataFrame, dict[str, float]]:
+                  target_gap: float = 1e-4, algorithm: str = "gp"
+                  ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Set the drivers' choice (UE) beside the province's best regulation (SO).
 
     Parameters
@@ -237,6 +238,8 @@ def compare_ue_so(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFram
         ``origin``, ``trucks_per_day``.
     target_gap
         Relative gap both assignments run to.
+    algorithm
+        As in :func:`bordergeo.assignment.assign`.
 
     Returns
     -------
@@ -247,8 +250,10 @@ def compare_ue_so(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFram
         ``ue_truck_hours``, ``so_truck_hours`` (per day), ``ue_so_gap`` (the share of UE
         truck-hours that regulation could save), and the two final relative gaps.
     """
-    ue = assign(network, gates, demand, objective="ue", target_gap=target_gap)
-    so = assign(network, gates, demand, objective="so", target_gap=target_gap)
+    ue = assign(network, gates, demand, objective="ue", target_gap=target_gap,
+                algorithm=algorithm)
+    so = assign(network, gates, demand, objective="so", target_gap=target_gap,
+                algorithm=algorithm)
     per_gate = pd.DataFrame({
         "gate_id": ue.gates["gate_id"],
         "capacity_trucks_day": ue.gates["capacity_trucks_day"],
