@@ -654,8 +654,8 @@ def build_parser() -> argparse.ArgumentParser:
     assign_ = sub.add_parser(
         "assign", parents=[common, study, out], help="gate choice: UE / SO assignment",
         description="Assign truck demand from the hubs over roads (BPR) and gates (queue "
-                    "delay) by Frank–Wolfe: user equilibrium (drivers' choice), system "
-                    "optimum (regulated), or both with the UE–SO gap.")
+                    "delay): user equilibrium (drivers' choice), system optimum "
+                    "(regulated), or both with the UE–SO gap.")
     assign_.add_argument("--objective", choices=["ue", "so", "both"], default="ue")
     assign_.add_argument("--gap", type=float, default=1e-4,
                          help="stop at this relative gap (default 1e-4)")
