@@ -25,15 +25,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import inspect
 import io
 import os
 import pstats
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +45,7 @@ from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import grid_roads  # noqa: E402
+from timing import fmt, ratio, timed  # noqa: E402
 
 from bordergeo import load_dataset  # noqa: E402
 from bordergeo.assignment import assign  # noqa: E402
@@ -60,27 +58,8 @@ TARGET_S_PER_ITERATION = 1.0
 SINK = "china"
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
-    gc.collect()
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
-
-def fmt(seconds: float) -> str:
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.2f} s"
-
-
 def sci(value: float) -> str:
     return f"{value:.0e}".replace("e-0", "e-")
-
-
-def ratio(value: float) -> str:
-    return f"×{value:.1f}" if value < 10 else f"×{value:.0f}"
 
 
 @dataclass

@@ -14,11 +14,9 @@ per-round ratios. NetworkX loops that take minutes on 1M edges run once (``--nx-
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,29 +27,11 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import grid_roads  # noqa: E402
+from timing import fmt, ratio, timed  # noqa: E402
 
 from bordergeo import load_dataset  # noqa: E402
 from bordergeo.network import build_network  # noqa: E402
 from bordergeo.routing import Router, dataset_network  # noqa: E402
-
-
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
-    gc.collect()
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
-
-def fmt(seconds: float) -> str:
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.2f} s"
-
-
-def ratio(value: float) -> str:
-    return f"×{value:.1f}" if value < 10 else f"×{value:.0f}"
 
 
 def osmnx_inputs(net):

@@ -307,6 +307,16 @@ class _Links:
         return time, slope
 
 
+def _record_gap(gaps: list[float], flow: NDArray, cost: NDArray, volume: NDArray,
+                shortest: NDArray) -> float:
+    """Append the relative gap (Σ flow·cost − Σ demand·shortest) / Σ flow·cost; return it."""
+    total = float(np.dot(flow, cost))
+    gap = (total - float(np.dot(volume, shortest))) / total if total > 0 else 0.0
+    gaps.append(max(gap, 0.0))
+    logger.debug("iteration %d: relative gap %.3g", len(gaps), gap)
+    return gap
+
+
 def _frank_wolfe(links: _Links, origins: NDArray[np.int64], volume: NDArray, *, so: bool,
                  max_iter: int, target_gap: float, conjugate: bool
                  ) -> tuple[NDArray, list[float]]:
@@ -314,14 +324,10 @@ def _frank_wolfe(links: _Links, origins: NDArray[np.int64], volume: NDArray, *, 
     flow, _ = links.all_or_nothing(links.t0.copy(), origins, volume)
     gaps: list[float] = []
     previous_target: NDArray | None = None
-    for iteration in range(max_iter):
+    for _ in range(max_iter):
         cost = links.marginal(flow) if so else links.time(flow)
         target, shortest = links.all_or_nothing(cost, origins, volume)
-        total = float(np.dot(flow, cost))
-        gap = (total - float(np.dot(volume, shortest))) / total if total > 0 else 0.0
-        gaps.append(max(gap, 0.0))
-        logger.debug("iteration %d: relative gap %.3g", iteration + 1, gap)
-        if gap < target_gap:
+        if _record_gap(gaps, flow, cost, volume, shortest) < target_gap:
             break
         if conjugate and previous_target is not None:
             target = _conjugate_target(links, flow, target, previous_target, cost, so)
@@ -369,14 +375,10 @@ def _gradient_projection(links: _Links, origins: NDArray[np.int64], volume: NDAr
     paths: list[list[NDArray[np.int64]]] = [[p] for p in by_origin]
     path_flow: list[list[float]] = [[float(v)] for v in volume]
     gaps: list[float] = []
-    for iteration in range(max_iter):
+    for _ in range(max_iter):
         current = cost(flow)
         shortest, owner, link = links.tree_paths(current, origins, volume)
-        total = float(np.dot(flow, current))
-        gap = (total - float(np.dot(volume, shortest))) / total if total > 0 else 0.0
-        gaps.append(max(gap, 0.0))
-        logger.debug("iteration %d: relative gap %.3g", iteration + 1, gap)
-        if gap < target_gap:
+        if _record_gap(gaps, flow, current, volume, shortest) < target_gap:
             break
         order = np.argsort(owner, kind="stable")
         starts = np.searchsorted(owner[order], np.arange(len(origins)))

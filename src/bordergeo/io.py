@@ -143,24 +143,37 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
     suffix = path.suffix.lower()
     if suffix not in VECTOR_SUFFIXES:
         raise DataFileError(f"{path}: unsupported output format {suffix!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmpdir = Path(tempfile.mkdtemp(prefix=".bordergeo-", dir=path.parent))
-    tmp = tmpdir / path.name
-    try:
+    with _staged(path, "the file") as tmp:
         if suffix in (".parquet", ".geoparquet"):
             gdf.to_parquet(tmp)
         else:
             kwargs = {"layer": layer} if layer and suffix == ".gpkg" else {}
             gdf.to_file(tmp, **kwargs)
-        for part in tmpdir.iterdir():  # a Shapefile is several files
-            os.replace(part, path.with_suffix(part.suffix) if suffix == ".shp" else path)
+    return path
+
+
+@contextlib.contextmanager
+def _staged(path: Path, what: str) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success move what was written into place.
+
+    A Shapefile is several files: each moves to ``path`` with its own suffix. Any error
+    becomes one :class:`DataFileError` naming ``path``, and nothing is left behind.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmpdir = Path(tempfile.mkdtemp(prefix=".bordergeo-", dir=path.parent))
+    try:
+        yield tmpdir / path.name
+        for part in tmpdir.iterdir():
+            os.replace(part, path.with_suffix(part.suffix) if path.suffix.lower() == ".shp"
+                       else path)
+    except DataFileError:
+        raise
     except Exception as exc:
-        raise DataFileError(f"{path}: cannot write the file ({exc})") from exc
+        raise DataFileError(f"{path}: cannot write {what} ({exc})") from exc
     finally:
         for part in tmpdir.iterdir():
             part.unlink()
         tmpdir.rmdir()
-    return path
 
 
 def write_layers(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike[str], *,
@@ -183,19 +196,9 @@ def write_layers(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike[st
     """
     path = Path(path)
     if path.suffix.lower() == ".gpkg":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmpdir = Path(tempfile.mkdtemp(prefix=".bordergeo-", dir=path.parent))
-        tmp = tmpdir / path.name
-        try:
+        with _staged(path, "the GeoPackage") as tmp:
             for name, gdf in layers.items():
                 gdf.to_file(tmp, layer=name, driver="GPKG")
-            os.replace(tmp, path)
-        except Exception as exc:
-            raise DataFileError(f"{path}: cannot write the GeoPackage ({exc})") from exc
-        finally:
-            for part in tmpdir.iterdir():
-                part.unlink()
-            tmpdir.rmdir()
         return [path]
     if path.suffix:
         raise DataFileError(f"{path}: write several layers to a .gpkg file or to a folder")
