@@ -160,3 +160,23 @@ def test_examples_render_reproducibly(tmp_path):
     for name in names:
         if name.endswith(".html"):
             assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_user_provinces_are_outlined_and_checked(tmp_path, dataset, capsys):
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    areas = gpd.GeoDataFrame({"name_vi": ["Lạng Sơn <b>x</b>"]},
+                             geometry=[box(106.0, 21.3, 107.4, 22.5)], crs="EPSG:4326")
+    path = tmp_path / "provinces.geojson"
+    areas.to_file(path)
+    out = tmp_path / "p.html"
+    assert main(["map", "--provinces", str(path), "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Provinces" in page and "\\u0026lt;b\\u0026gt;x" in page and "<b>x</b>" not in page
+    points = gpd.GeoDataFrame({"name": ["x"]}, geometry=[Point(106, 21)], crs="EPSG:4326")
+    points.to_file(tmp_path / "points.geojson")
+    assert main(["map", "--provinces", str(tmp_path / "points.geojson"),
+                 "-o", str(tmp_path / "q.html")]) == 1
+    assert "must be polygons" in capsys.readouterr().err
+    assert not (tmp_path / "q.html").exists()

@@ -124,7 +124,12 @@ def cmd_map(args: argparse.Namespace) -> int:
                                  scenario=args.scenario, observed=args.congestion,
                                  demand=load_demand(args.demand) if args.demand else None,
                                  days=args.days, initial_backlog=args.initial_backlog)
-    m = build_map(dataset, basemap=args.basemap, **layers)
+    provinces = None
+    if args.provinces:
+        from bordergeo.io import read_layer
+
+        provinces = read_layer(args.provinces)
+    m = build_map(dataset, basemap=args.basemap, provinces=provinces, **layers)
     written = save_map(m, output, offline=args.offline)
     print(f"wrote {written}")
     if args.png is not None:
@@ -528,6 +533,8 @@ def build_parser() -> argparse.ArgumentParser:
     map_.add_argument("--initial-backlog", type=float, default=0.0, metavar="TRUCKS",
                       help="trucks already waiting when the modelled days start, shared by "
                            "capacity (e.g. 4300, the December 2021 stock)")
+    map_.add_argument("--provinces", metavar="FILE", default=None,
+                      help="outline these administrative areas (a polygon layer)")
     map_.add_argument("--png", metavar="FILE", default=None,
                       help="also write the same layers as a static figure (.png/.svg/.pdf)")
     map_.set_defaults(func=cmd_map)

@@ -37,6 +37,7 @@ __all__ = [
     "add_gates",
     "add_hubs",
     "add_markers",
+    "add_provinces",
     "add_roads",
     "build_map",
     "map_html",
@@ -198,6 +199,53 @@ def add_border(m: folium.Map, border: gpd.GeoDataFrame, *, name: str = "Border (
             style_function=lambda _f: {"color": "#b71c1c", "weight": 3, "dashArray": "8 6",
                                        "opacity": 0.9},
             tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+        ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def add_provinces(m: folium.Map, provinces: gpd.GeoDataFrame, *,
+                  name: str = "Provinces", label: str | None = None) -> folium.FeatureGroup:
+    """Add administrative areas (e.g. provinces) as outlined polygons with their names.
+
+    The bundled dataset has no province polygons; pass your own layer.
+
+    Parameters
+    ----------
+    m
+        The map.
+    provinces
+        Polygons in any CRS; ``label`` (default: the first of ``name_vi``, ``name``,
+        ``NAME_1``, ``id`` that exists) names them in the tooltip.
+    name
+        Layer name in the layer control.
+    label
+        Column with the area names.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        The layer added.
+    """
+    kinds = set(provinces.geom_type.dropna())
+    if kinds - {"Polygon", "MultiPolygon"}:
+        raise BorderGeoError(f"provinces must be polygons, not {', '.join(sorted(kinds))}")
+    if label is None:
+        label = next((c for c in ("name_vi", "name", "NAME_1", "id") if c in provinces.columns),
+                     None)
+    areas = provinces.to_crs("EPSG:4326") if provinces.crs is not None else provinces
+    group = folium.FeatureGroup(name=name, show=True)
+    if len(areas):
+        frame = _escaped_frame(areas, [label] if label else [])
+        frame = frame.rename(columns={label: "area"}) if label else frame.assign(area="")
+        rounded = shapely.transform(frame.geometry.to_numpy(), lambda xy: np.round(xy, 5))
+        frame = frame.set_geometry(gpd.GeoSeries(rounded, index=frame.index, crs=frame.crs))
+        folium.GeoJson(
+            frame.to_geo_dict(show_bbox=False),
+            name=name,
+            style_function=lambda _f: {"color": "#5d4037", "weight": 1.5, "fillColor": "#d7ccc8",
+                                       "fillOpacity": 0.15, "dashArray": "2 4"},
+            tooltip=folium.GeoJsonTooltip(["area"], labels=False),
         ).add_to(group)
     group.add_to(m)
     return group
@@ -432,6 +480,7 @@ def build_map(
     gate_load: pd.DataFrame | None = None,
     timeline: pd.DataFrame | None = None,
     timeline_label: str = "trucks waiting",
+    provinces: gpd.GeoDataFrame | None = None,
     search: bool = True,
     fullscreen: bool = True,
 ) -> folium.Map:
@@ -461,6 +510,8 @@ def build_map(
         slider (:func:`bordergeo.overlays.add_backlog_timeline`).
     timeline_label
         What the timeline counts, for its popups.
+    provinces
+        Administrative areas to outline under everything else (:func:`add_provinces`).
     search
         Add a search box over gate names (Vietnamese, English, Chinese).
     fullscreen
@@ -483,6 +534,8 @@ def build_map(
                          show=False).add_to(m)
     from bordergeo import overlays
 
+    if provinces is not None:
+        add_provinces(m, provinces)
     add_border(m, dataset.border)
     add_roads(m, dataset.roads)
     if road_load is not None:
