@@ -517,3 +517,40 @@ def test_each_algorithm_finds_the_hand_computed_split(tmp_path, algorithm):
                     gate_delay="linear", algorithm=algorithm, target_gap=1e-9, max_iter=5000)
     flows = result.gates.set_index("gate_id")["trucks_per_day"]
     assert flows["gate-a"] == pytest.approx(expected, abs=0.5)
+
+
+def test_demand_by_direction(bundled):
+    dataset, network, _ = bundled
+    demand = load_demand(sample_path("demand_2024_by_direction.csv"))
+    result = assign(network, dataset.gates, demand)
+    gates = result.gates
+    assert gates["trucks_per_day_export"].sum() == pytest.approx(375)
+    assert gates["trucks_per_day_import"].sum() == pytest.approx(925)
+    assert gates["trucks_per_day"].sum() == pytest.approx(1300)
+    # each direction has its own lanes: half of a gate's published capacity each way
+    row = gates.set_index("gate_id").loc["huu-nghi"]
+    assert row["capacity_trucks_day_export"] == pytest.approx(row["capacity_trucks_day"] / 2)
+    assert set(result.origins["direction"]) == {"export", "import"}
+    assert result.relative_gap[-1] < 1e-4
+    bad = demand.assign(direction=["export"] * (len(demand) - 1) + ["sideways"])
+    with pytest.raises(BorderGeoError, match=f"row {len(demand)}: direction must be"):
+        assign(network, dataset.gates, bad)
+
+
+def test_imports_drive_from_the_gate_to_the_hub(tmp_path):
+    # a one-way road from the hub to gate A: exports reach A, imports cannot come back
+    layers = {
+        "gates": _collection([_point("gate-a", 106.65, 21.95, name_vi="A", mode="road",
+                                     level="international", status="open",
+                                     capacity_trucks_day=300)]),
+        "hubs": _collection([_point("hub", 106.70, 21.90, name_vi="Hub", kind="city")]),
+        "roads": _collection([_line("ra", [[106.70, 21.90], [106.65, 21.95]], ref="A",
+                                    oneway=True, **{"class": "national"})]),
+    }
+    dataset = load_dataset(write_dataset(tmp_path / "oneway", layers))
+    network = dataset_network(dataset)
+    exports = pd.DataFrame({"origin": ["hub"], "direction": ["export"], "trucks_per_day": [10]})
+    assert assign(network, dataset.gates, exports).total_trucks_per_day == 10
+    imports = exports.assign(direction="import")
+    with pytest.raises(BorderGeoError, match="'hub' has no path"):
+        assign(network, dataset.gates, imports)

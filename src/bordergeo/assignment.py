@@ -137,10 +137,9 @@ class AssignmentResult:
             "iterations": self.iterations,
             "total_trucks_per_day": self.total_trucks_per_day,
             "total_truck_hours": self.total_truck_hours,
-            "gates": {row.gate_id: {"trucks_per_day": float(row.trucks_per_day),
-                                    "wait_h": float(row.wait_h),
-                                    "capacity_trucks_day": float(row.capacity_trucks_day)}
-                      for row in self.gates.itertuples()},
+            "gates": {str(row["gate_id"]): {key: float(value) for key, value in row.items()
+                                            if key != "gate_id" and key != "gate_time_h"}
+                      for _, row in self.gates.iterrows()},
         }
 
 
@@ -149,7 +148,7 @@ class _Links:
 
     def __init__(self, network: RoadNetwork, gates: pd.DataFrame, *,
                  direction: str, truck_pce: float, lane_capacity_pcu_h: float,
-                 gate_delay: str = "akcelik") -> None:
+                 gate_delay: str = "akcelik", reverse_roads: bool = False) -> None:
         self.gate_delay = gate_delay
         self.origin_labels: list[str] = []
         table = network.table
@@ -176,8 +175,11 @@ class _Links:
                                                       "period_h", "t0_h"])
         self.gate_ids = gate_frame["gate_id"].tolist()
         self.n_roads = n_roads
-        self.tail = np.r_[table["u"].to_numpy(np.int64), gate_frame["node"].to_numpy(np.int64)]
-        self.head = np.r_[table["v"].to_numpy(np.int64), np.full(len(gate_frame), self.sink)]
+        # imports drive from the gate to the hub: searching hub → gate on reversed roads
+        # finds the same paths, and the flow of reversed link i is the flow of road edge i
+        start, end = ("v", "u") if reverse_roads else ("u", "v")
+        self.tail = np.r_[table[start].to_numpy(np.int64), gate_frame["node"].to_numpy(np.int64)]
+        self.head = np.r_[table[end].to_numpy(np.int64), np.full(len(gate_frame), self.sink)]
         self.t0 = np.r_[table["travel_time"].to_numpy(float) / 3600.0,
                         gate_frame["t0_h"].to_numpy(float)]
         self.capacity = np.r_[road_cap, gate_frame["capacity"].to_numpy(float)]
@@ -465,7 +467,11 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
         Gates layer (capacities from lanes × rate × hours, or the dataset figure);
         closed gates and gates without a known capacity take no flow.
     demand
-        ``origin`` (a hub id attached to the network) and ``trucks_per_day``.
+        ``origin`` (a hub id attached to the network) and ``trucks_per_day``; with a
+        ``direction`` column (``export``/``import``) each direction is assigned on its own
+        gate lanes and driving direction (imports run gate → hub), and the gate table gains
+        ``*_export``/``*_import`` columns. The two directions are assigned independently:
+        they share no gate lanes and mostly drive opposite road directions.
     objective
         ``"ue"`` user equilibrium or ``"so"`` system optimum.
     max_iter
@@ -473,7 +479,8 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
     target_gap
         Stop when the relative gap falls below this.
     direction
-        Which gate capacity to use: ``"export"``, ``"import"`` or ``"both"``.
+        Gate capacity for demand without a direction column: ``"export"``, ``"import"``
+        or ``"both"`` (all lanes).
     truck_pce, lane_capacity_pcu_h
         Road capacity in trucks/day = lanes per direction × lane capacity × 24 / PCE.
     gate_delay
@@ -506,13 +513,47 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
     if trucks.isna().any() or (trucks < 0).any():
         row = int(np.flatnonzero((trucks.isna() | (trucks < 0)).to_numpy())[0])
         raise BorderGeoError(f"demand row {row + 1}: trucks_per_day must be a number ≥ 0")
-    grouped = pd.DataFrame({"origin": demand["origin"].astype(str), "trucks": trucks}
-                           ).groupby("origin", sort=False)["trucks"].sum()
+    options = {"objective": objective, "max_iter": max_iter, "target_gap": target_gap,
+               "truck_pce": truck_pce, "lane_capacity_pcu_h": lane_capacity_pcu_h,
+               "gate_delay": gate_delay, "algorithm": algorithm}
+    frame = pd.DataFrame({"origin": demand["origin"].astype(str), "trucks": trucks})
+    if "direction" not in demand.columns:
+        run = _solve(network, gates, frame, direction=direction, **options)
+        return _result(network, objective, [run])
+    directions = demand["direction"].astype(str).str.strip().str.lower()
+    bad = ~directions.isin(["export", "import"])
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise BorderGeoError(f"demand row {row + 1}: direction must be export or import, not "
+                             f"{demand['direction'].iloc[row]!r}")
+    runs = [_solve(network, gates, frame[directions.to_numpy() == d], direction=d, **options)
+            for d in ("export", "import") if (directions == d).any()]
+    return _result(network, objective, runs)
+
+
+@dataclass
+class _Run:
+    """One direction's equilibrium: link flows and what the result tables need."""
+
+    direction: str
+    links: _Links
+    labels: pd.Index
+    origins: NDArray[np.int64]
+    volume: NDArray
+    flow: NDArray
+    gaps: list[float]
+
+
+def _solve(network: RoadNetwork, gates: pd.DataFrame, frame: pd.DataFrame, *, direction: str,
+           objective: str, max_iter: int, target_gap: float, truck_pce: float,
+           lane_capacity_pcu_h: float, gate_delay: str, algorithm: str) -> _Run:
+    grouped = frame.groupby("origin", sort=False)["trucks"].sum()
     unknown = [o for o in grouped.index if o not in network.places]
     if unknown:
         raise BorderGeoError(f"demand origin {unknown[0]!r} is not a hub of this network")
     links = _Links(network, gates, direction=direction, truck_pce=truck_pce,
-                   lane_capacity_pcu_h=lane_capacity_pcu_h, gate_delay=gate_delay)
+                   lane_capacity_pcu_h=lane_capacity_pcu_h, gate_delay=gate_delay,
+                   reverse_roads=direction == "import")
     links.origin_labels = [str(o) for o in grouped.index]
     origins = np.array([network.places[o] for o in grouped.index], dtype=np.int64)
     volume = grouped.to_numpy(float)
@@ -523,29 +564,73 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
     else:
         flow, gaps = _frank_wolfe(links, origins, volume, so=so, max_iter=max_iter,
                                   target_gap=target_gap, conjugate=algorithm == "cfw")
-    times = links.time(flow)
-    r = links.n_roads
-    gate_flow = flow[r:]
-    gates_out = pd.DataFrame({
-        "gate_id": links.gate_ids, "trucks_per_day": gate_flow,
-        "capacity_trucks_day": links.capacity[r:],
-        "utilisation": gate_flow / links.capacity[r:],
-        "wait_h": times[r:] - links.t0[r:], "gate_time_h": times[r:]})
-    used = np.flatnonzero(flow[:r] > 1e-9)
+    return _Run(direction, links, grouped.index, origins, volume, flow, gaps)
+
+
+def _result(network: RoadNetwork, objective: str, runs: list[_Run]) -> AssignmentResult:
+    """Assemble the result tables of one run, or of an export and an import run."""
+    gate_tables, origin_tables, cost_tables = [], [], []
+    road_flow = np.zeros(len(network.table))
+    truck_hours = 0.0
+    for run in runs:
+        links, r = run.links, run.links.n_roads
+        times = links.time(run.flow)
+        truck_hours += float(np.dot(run.flow, times))
+        road_flow += run.flow[:r]
+        gate_tables.append(pd.DataFrame({
+            "gate_id": links.gate_ids, "trucks_per_day": run.flow[r:],
+            "capacity_trucks_day": links.capacity[r:], "wait_h": times[r:] - links.t0[r:],
+            "gate_time_h": times[r:], "direction": run.direction}))
+        _, shortest = links.all_or_nothing(times, run.origins, run.volume)
+        origin_tables.append(pd.DataFrame({"origin": run.labels, "trucks_per_day": run.volume,
+                                           "cost_h": shortest, "direction": run.direction}))
+        via = links.costs_via_gates(times, run.origins)
+        cost_tables.append(pd.DataFrame({
+            "origin": np.repeat(run.labels.to_numpy(), len(links.gate_ids)),
+            "gate_id": np.tile(links.gate_ids, len(run.origins)), "cost_h": via.ravel(),
+            "direction": run.direction}))
+    gates_out = _combined_gates(gate_tables)
+    first = runs[0].links
+    used = np.flatnonzero(road_flow > 1e-9)
     table = network.table.iloc[used]
+    capacity = first.capacity[: first.n_roads][used]
     roads_out = gpd.GeoDataFrame({
         "u": table["u"].to_numpy(), "v": table["v"].to_numpy(),
-        "ref": table["ref"].to_numpy(), "trucks_per_day": flow[used],
-        "capacity_trucks_day": links.capacity[used],
-        "volume_capacity": flow[used] / links.capacity[used],
-        "travel_time_h": times[used]},
+        "ref": table["ref"].to_numpy(), "trucks_per_day": road_flow[used],
+        "capacity_trucks_day": capacity, "volume_capacity": road_flow[used] / capacity,
+        "travel_time_h": bpr(first.t0[: first.n_roads][used], road_flow[used], capacity)},
         geometry=network.edge_geometries(used), crs=network.crs)
-    _, shortest = links.all_or_nothing(times, origins, volume)
-    origins_out = pd.DataFrame({"origin": grouped.index, "trucks_per_day": volume,
-                                "cost_h": shortest})
-    via = links.costs_via_gates(times, origins)
-    costs = pd.DataFrame({"origin": np.repeat(grouped.index.to_numpy(), len(links.gate_ids)),
-                          "gate_id": np.tile(links.gate_ids, len(origins)),
-                          "cost_h": via.ravel()})
-    return AssignmentResult(objective, gates_out, roads_out, origins_out, gaps,
-                            float(np.dot(flow, times)), costs)
+    single = len(runs) == 1 and runs[0].direction not in ("export", "import")
+    tidy = (lambda f: f.drop(columns="direction")) if single else (lambda f: f)
+    longest = max(len(run.gaps) for run in runs)
+    gaps = [max(run.gaps[min(k, len(run.gaps) - 1)] for run in runs) for k in range(longest)]
+    return AssignmentResult(objective, gates_out, roads_out,
+                            tidy(pd.concat(origin_tables, ignore_index=True)), gaps,
+                            truck_hours, tidy(pd.concat(cost_tables, ignore_index=True)))
+
+
+def _combined_gates(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """One row per gate; with two directions, their sums plus per-direction columns."""
+    if len(tables) == 1:
+        out = tables[0].drop(columns="direction")
+        out.insert(3, "utilisation", out["trucks_per_day"] / out["capacity_trucks_day"])
+        return out
+    both = pd.concat(tables, ignore_index=True)
+    order = list(dict.fromkeys(both["gate_id"]))
+    wide = both.pivot_table(index="gate_id", columns="direction",
+                            values=["trucks_per_day", "capacity_trucks_day", "wait_h"],
+                            aggfunc="sum", fill_value=0.0).reindex(order)
+    flow = wide["trucks_per_day"].sum(axis=1)
+    capacity = wide["capacity_trucks_day"].sum(axis=1)
+    weights = wide["trucks_per_day"].to_numpy()
+    waits = wide["wait_h"].to_numpy()
+    mean_wait = np.where(flow.to_numpy() > 0, (weights * waits).sum(axis=1)
+                         / np.maximum(flow.to_numpy(), 1e-12), waits.mean(axis=1))
+    out = pd.DataFrame({"gate_id": order, "trucks_per_day": flow.to_numpy(),
+                        "capacity_trucks_day": capacity.to_numpy(),
+                        "utilisation": (flow / capacity).to_numpy(), "wait_h": mean_wait})
+    for d in wide["trucks_per_day"].columns:
+        out[f"trucks_per_day_{d}"] = wide["trucks_per_day"][d].to_numpy()
+        out[f"capacity_trucks_day_{d}"] = wide["capacity_trucks_day"][d].to_numpy()
+        out[f"wait_h_{d}"] = wide["wait_h"][d].to_numpy()
+    return out

@@ -7,6 +7,7 @@ days and the time to clear one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from importlib import resources
@@ -107,8 +108,22 @@ def resolve_scenario(spec: str | os.PathLike[str]) -> Path:
 
 
 def load_demand(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Read a demand CSV (``origin``, ``trucks_per_day``); default the bundled estimate."""
+    """Read a demand CSV (``origin``, ``trucks_per_day``, optional ``direction``).
+
+    Parameters
+    ----------
+    path
+        A CSV file, or the name of a bundled one (``demand_2024.csv``, the default, or
+        ``demand_2024_by_direction.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     path = Path(path) if path is not None else sample_path("demand_2024.csv")
+    if not path.exists() and path.parent == Path("."):
+        with contextlib.suppress(DataFileError):
+            path = sample_path(path.name)
     if not path.exists():
         raise DataFileError(f"{path}: file not found")
     try:
