@@ -117,6 +117,8 @@ def _columns(roads: gpd.GeoDataFrame, n: int) -> dict[str, NDArray]:
     def col(name: str, default: object) -> NDArray:
         if name in roads.columns:
             return roads[name].to_numpy()
+        if isinstance(default, float):  # numeric columns: no object array to convert
+            return np.full(n, default)
         return np.full(n, default, dtype=object)
 
     road_class = col("class", None)
@@ -657,7 +659,9 @@ def build_network(
         attach_ids = keys.lookup(attach[["x", "y"]].to_numpy(float))
         is_node_vertex |= np.isin(vertex_id, attach_ids)
     node_of_vertex = np.full(keys.count, -1, dtype=np.int64)
-    node_vertices = np.unique(vertex_id[is_node_vertex])
+    marked = np.zeros(keys.count, dtype=bool)
+    marked[vertex_id[is_node_vertex]] = True
+    node_vertices = np.flatnonzero(marked)  # sorted unique ids, without a hash or a sort
     node_of_vertex[node_vertices] = np.arange(len(node_vertices))
     first_pos = np.empty(keys.count, dtype=np.int64)
     first_pos[vertex_id[::-1]] = np.arange(len(vertex_id))[::-1]
