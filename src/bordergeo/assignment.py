@@ -550,7 +550,11 @@ def _solve(network: RoadNetwork, gates: pd.DataFrame, frame: pd.DataFrame, *, di
     grouped = frame.groupby("origin", sort=False)["trucks"].sum()
     unknown = [o for o in grouped.index if o not in network.places]
     if unknown:
-        raise BorderGeoError(f"demand origin {unknown[0]!r} is not a hub of this network")
+        known = ", ".join(list(network.places)[:12])
+        raise BorderGeoError(f"demand origin {unknown[0]!r} is not a hub of this network "
+                             f"(its places: {known}{', …' if len(network.places) > 12 else ''});"
+                             f" the default demand is for the bundled Lạng Sơn hubs: pass your "
+                             f"own (CLI: --demand FILE)")
     links = _Links(network, gates, direction=direction, truck_pce=truck_pce,
                    lane_capacity_pcu_h=lane_capacity_pcu_h, gate_delay=gate_delay,
                    reverse_roads=direction == "import")
