@@ -157,6 +157,8 @@ def _default_gates(router) -> list[str]:
 
 def cmd_route(args: argparse.Namespace) -> int:
     """Print the fastest route (and alternatives) between two places."""
+    if args.chart and Path(args.chart).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise BorderGeoError(f"{args.chart}: the chart is a .png, .svg or .pdf file")
     router = _router(args)
     if args.alternatives > 1:
         routes = router.alternatives(args.origin, args.destination, k=args.alternatives)
