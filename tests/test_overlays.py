@@ -180,3 +180,17 @@ def test_user_provinces_are_outlined_and_checked(tmp_path, dataset, capsys):
                  "-o", str(tmp_path / "q.html")]) == 1
     assert "must be polygons" in capsys.readouterr().err
     assert not (tmp_path / "q.html").exists()
+
+
+def test_observed_backlog_beside_the_replayed_model(dataset, tmp_path, capsys):
+    layers = analysis_layers(dataset, observed="sample")
+    timeline = layers["timeline"]
+    assert set(timeline["kind"]) == {"observed", "modelled"}
+    model = timeline[timeline["kind"] == "modelled"]
+    assert model["date"].min() == pd.Timestamp("2021-12-15")
+    assert model["date"].max() == pd.Timestamp("2022-01-24")   # one per day of the replay
+    assert len(model) == 41
+    page = map_html(build_map(dataset, **layers))
+    assert "(modelled)" in page and "bordergeo-timeline-legend" in page
+    assert main(["map", "--replay", "x.json", "-o", str(tmp_path / "r.html")]) == 1
+    assert "needs the observed series" in capsys.readouterr().err

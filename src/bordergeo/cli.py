@@ -116,12 +116,13 @@ def cmd_map(args: argparse.Namespace) -> int:
         raise BorderGeoError(f"{args.png}: the static figure is a .png, .svg or .pdf file")
     dataset = _dataset(args)
     layers: dict = {}
-    if args.routes or args.corridors or args.scenario or args.congestion:
+    if args.routes or args.corridors or args.scenario or args.congestion or args.replay:
         from bordergeo.congestion import load_demand
         from bordergeo.overlays import analysis_layers
 
         layers = analysis_layers(dataset, routes=args.routes, corridors=args.corridors,
                                  scenario=args.scenario, observed=args.congestion,
+                                 replay=args.replay,
                                  demand=load_demand(args.demand) if args.demand else None,
                                  days=args.days, initial_backlog=args.initial_backlog)
     provinces = None
@@ -528,6 +529,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--scenario", metavar="FILE", default=None,
                        help="scenario file or bundled name: gate load, waits and a modelled "
                             "backlog on the time slider")
+    map_.add_argument("--replay", metavar="FILE", default=None,
+                      help="with --congestion: a replay file whose modelled backlog joins the "
+                           "observed one (default with 'sample': the bundled Dec 2021 one)")
     map_.add_argument("--demand", metavar="FILE", default=None,
                       help="CSV of origin,trucks_per_day (default: the bundled estimate)")
     map_.add_argument("--days", type=int, default=7,

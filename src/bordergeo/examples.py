@@ -6,8 +6,8 @@ Writes (default folder ``maps/``):
 - ``regulation-2026.html`` and ``regulation-2026.png``: each hub's fastest route, the road
   corridors of the assigned demand, and gate load under the bundled ``regulation_2026``
   scenario with a 4,300-truck backlog (the December 2021 stock) clearing on the time slider;
-- ``december-2021.html``: the observed backlog of December 2021 – February 2022 on the
-  time slider;
+- ``december-2021.html``: the observed backlog of December 2021 – February 2022 and the
+  replayed fluid model beside it on the time slider;
 - ``ha-noi-huu-nghi.png``: time–distance chart of Hà Nội → Hữu Nghị with the modelled
   wait at the gate.
 

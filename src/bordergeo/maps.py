@@ -551,6 +551,9 @@ def build_map(
     gates_layer = add_gates(m, dataset.gates, load=gate_load)
     if timeline is not None:
         overlays.add_backlog_timeline(m, dataset.gates, timeline, label=timeline_label)
+        kinds = (list(dict.fromkeys(timeline["kind"].astype(str)))
+                 if "kind" in timeline.columns else ["observed"])
+        _add_html(m, overlays.timeline_legend_html(kinds))
     folium.LayerControl(collapsed=False).add_to(m)
     if search and len(dataset.gates):
         folium.plugins.Search(gates_layer, search_label="label", placeholder="Search a gate",

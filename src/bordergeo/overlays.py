@@ -8,6 +8,7 @@ data goes through :func:`bordergeo.maps.safe_text`.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -28,6 +29,7 @@ from bordergeo.routing import Route, Router
 
 __all__ = [
     "LOAD_CLASSES",
+    "TIMELINE_COLOURS",
     "ROUTE_COLOURS",
     "add_backlog_timeline",
     "add_corridors",
@@ -36,6 +38,7 @@ __all__ = [
     "add_routes",
     "analysis_layers",
     "congestion_legend_html",
+    "timeline_legend_html",
     "fastest_routes",
     "load_colour",
     "rounded_lines",
@@ -50,6 +53,8 @@ LOAD_CLASSES: list[tuple[float, str, str]] = [
     (1.0, "#ef6c00", "80–100 %"),
     (math.inf, "#c62828", "over capacity: the queue grows"),
 ]
+#: Fill and edge colours of the time-slider circles by kind of series.
+TIMELINE_COLOURS = {"observed": ("#b71c1c", "#4a0000"), "modelled": ("#1565c0", "#0d2b52")}
 #: Colours of routes, by destination gate, in order of first appearance.
 ROUTE_COLOURS = ["#1565c0", "#6a1b9a", "#00838f", "#ad1457", "#4e342e", "#283593",
                  "#2e7d32", "#bf360c"]
@@ -301,7 +306,8 @@ def add_backlog_timeline(m: folium.Map, gates: gpd.GeoDataFrame, series: pd.Data
         The gates layer. A ``gate_id`` of ``all`` (the whole province) is drawn at the
         centre of the open road gates.
     series
-        ``date``, ``gate_id`` and the ``value`` column (observed or modelled).
+        ``date``, ``gate_id`` and the ``value`` column (observed or modelled); an optional
+        ``kind`` column (``observed``/``modelled``) draws the two in their own colours.
     value
         Column holding the count.
     label
@@ -329,16 +335,19 @@ def add_backlog_timeline(m: folium.Map, gates: gpd.GeoDataFrame, series: pd.Data
             raise BorderGeoError(f"backlog series names unknown gate {gate_id!r}")
         count = float(row[value])
         day = pd.Timestamp(row["date"]).strftime("%Y-%m-%d")
+        kind = str(row["kind"]) if "kind" in series.columns else ""
+        fill, edge = TIMELINE_COLOURS.get(kind, TIMELINE_COLOURS["observed"])
         features.append({
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
             "properties": {
                 "times": [day],
                 "popup": f"<b>{safe_text(name)}</b><br>{safe_text(day)}: "
-                         f"{count:,.0f} {safe_text(label)}",
+                         f"{count:,.0f} {safe_text(label)}"
+                         + (f" ({safe_text(kind)})" if kind else ""),
                 "icon": "circle",
-                "iconstyle": {"fillColor": "#b71c1c", "fillOpacity": 0.55, "stroke": True,
-                              "color": "#4a0000", "weight": 1,
+                "iconstyle": {"fillColor": fill, "fillOpacity": 0.45, "stroke": True,
+                              "color": edge, "weight": 1.5,
                               "radius": round(4 + 30 * math.sqrt(count / peak), 1)},
             },
         })
@@ -348,6 +357,18 @@ def add_backlog_timeline(m: folium.Map, gates: gpd.GeoDataFrame, series: pd.Data
         time_slider_drag_update=True)
     timeline.add_to(m)
     return timeline
+
+
+def timeline_legend_html(kinds: Sequence[str]) -> str:
+    """Return the legend box of the time-slider circles (observed, modelled)."""
+    rows = "".join(
+        f"<div><span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
+        f"background:{TIMELINE_COLOURS[k][0]};opacity:0.7;vertical-align:middle;"
+        f"margin-right:6px'></span>{k} backlog</div>" for k in kinds if k in TIMELINE_COLOURS)
+    return ("<div id='bordergeo-timeline-legend' style='position:fixed;bottom:44px;"
+            "left:600px;z-index:999;background:rgba(255,255,255,0.92);padding:6px 10px;"
+            "border:1px solid #999;border-radius:4px;font:12px/1.5 sans-serif'>"
+            "<b>Time slider</b> (circle size: trucks waiting)" + rows + "</div>")
 
 
 def congestion_legend_html() -> str:
@@ -399,6 +420,7 @@ def fastest_routes(router: Router, *, origins: Sequence[str] | None = None,
 def analysis_layers(dataset: BorderDataset, *, routes: bool = False, corridors: bool = False,
                     scenario: str | os.PathLike[str] | None = None,
                     observed: str | os.PathLike[str] | None = None,
+                    replay: str | os.PathLike[str] | None = None,
                     demand: pd.DataFrame | None = None, days: int = 7,
                     initial_backlog: float = 0.0, start_date: str = "2026-01-01"
                     ) -> dict[str, object]:
@@ -419,6 +441,11 @@ def analysis_layers(dataset: BorderDataset, *, routes: bool = False, corridors: 
     observed
         An observed CSV (``date``, ``gate_id``, ``trucks_waiting``) for the time slider;
         ``"sample"`` for the bundled Dec 2021 – Feb 2022 series.
+    replay
+        A replay file (arrivals and capacity, see
+        :func:`bordergeo.congestion.replay_file`) whose modelled backlog joins the observed
+        one on the slider; with ``observed="sample"`` the bundled December 2021 replay is
+        used unless another is given.
     demand
         ``origin``, ``trucks_per_day`` (default: the bundled estimate).
     days
@@ -437,7 +464,7 @@ def analysis_layers(dataset: BorderDataset, *, routes: bool = False, corridors: 
         ``road_load``, ``gate_load``, ``timeline``, ``timeline_label``, ``title``).
     """
     from bordergeo.assignment import assign
-    from bordergeo.congestion import load_demand, resolve_scenario, sample_path
+    from bordergeo.congestion import load_demand, replay_file, resolve_scenario, sample_path
     from bordergeo.queues import fluid_backlog, read_observed
     from bordergeo.routing import Router, dataset_network
     from bordergeo.scenarios import Scenario, apply_scenario, load_scenario
@@ -476,10 +503,25 @@ def analysis_layers(dataset: BorderDataset, *, routes: bool = False, corridors: 
             layers["timeline"] = pd.concat(series, ignore_index=True)
             layers["timeline_label"] = "trucks waiting (modelled)"
     if observed is not None:
-        path = sample_path("langson_2021_2022.csv") if str(observed) == "sample" else observed
-        layers["timeline"] = read_observed(path)
-        layers["timeline_label"] = "trucks waiting (observed)"
-        titles.append(f"observed backlog {Path(path).name}")
+        sample = str(observed) == "sample"
+        path = sample_path("langson_2021_2022.csv") if sample else observed
+        seen = read_observed(path).assign(kind="observed")
+        spec = replay if replay is not None else (
+            sample_path("december_2021_scenario.json") if sample else None)
+        if spec is not None:
+            model = replay_file(path, spec)
+            gate_id = str(seen["gate_id"].iloc[0]) if len(seen) else "all"
+            gate_id = json.loads(Path(spec).read_text(encoding="utf-8")).get("gate_id", gate_id)
+            seen = pd.concat([seen, pd.DataFrame({
+                "date": model["date"], "gate_id": gate_id,
+                "trucks_waiting": model["model_backlog"], "kind": "modelled"})],
+                ignore_index=True)
+        layers["timeline"] = seen
+        layers["timeline_label"] = "trucks waiting"
+        titles.append(f"observed backlog {Path(path).name}"
+                      + (" beside the fluid model" if spec is not None else ""))
+    elif replay is not None:
+        raise BorderGeoError("a replay needs the observed series it replays (observed=...)")
     if titles:
         layers["title"] = "Lạng Sơn border gates: " + "; ".join(titles)
     return layers
