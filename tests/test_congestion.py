@@ -554,3 +554,54 @@ def test_imports_drive_from_the_gate_to_the_hub(tmp_path):
     imports = exports.assign(direction="import")
     with pytest.raises(BorderGeoError, match="'hub' has no path"):
         assign(network, dataset.gates, imports)
+
+
+# --- property tests: the closed-form fluid queue against a plain simulation ----------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _simulate(arrivals: list[float], capacity: list[float], initial: float):
+    """Day by day, first in first out: the textbook recursion and each cohort's clearing day."""
+    queue = [(-1, initial)] if initial > 0 else []     # (arrival day, trucks)
+    backlog, cleared_on = [], {}
+    for day, (a, s) in enumerate(zip(arrivals, capacity, strict=True)):
+        if a > 0:
+            queue.append((day, a))
+        elif day not in cleared_on:
+            cleared_on.setdefault(day, None)
+        left = s
+        while queue and left > 1e-9:
+            cohort, trucks = queue[0]
+            served = min(trucks, left)
+            left -= served
+            if trucks - served <= 1e-9:
+                queue.pop(0)
+                if cohort >= 0:
+                    cleared_on[cohort] = day
+            else:
+                queue[0] = (cohort, trucks - served)
+        backlog.append(sum(t for _, t in queue))
+    return np.array(backlog), cleared_on
+
+
+counts = st.floats(min_value=0, max_value=1_000, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(counts, counts), min_size=1, max_size=40),
+       st.floats(min_value=0, max_value=5_000))
+def test_fluid_backlog_equals_a_plain_simulation(days, initial):
+    arrivals = [a for a, _ in days]
+    capacity = [s for _, s in days]
+    run = fluid_backlog(arrivals, capacity, initial=initial)
+    expected, cleared_on = _simulate(arrivals, capacity, initial)
+    np.testing.assert_allclose(run.backlog, expected, atol=1e-6)
+    for day, a in enumerate(arrivals):
+        if a <= 1e-3:
+            continue
+        if cleared_on.get(day) is None:
+            assert np.isnan(run.cohort_wait_steps[day]), (day, run.cohort_wait_steps)
+        else:
+            assert run.cohort_wait_steps[day] == cleared_on[day] - day
