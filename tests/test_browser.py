@@ -168,6 +168,8 @@ def test_analysis_map_draws_everything_offline(analysis_page, dataset) -> None:
     pg.wait_for_selector(".timecontrol-date")
     open_road = dataset.gates[(dataset.gates["mode"] == "road")
                               & (dataset.gates["status"] != "closed")]
+    assert _count(pg, ".leaflet-marker-pane .awesome-marker") == len(dataset.gates) + len(
+        dataset.hubs)
     assert _count(pg, "path.bordergeo-route") == len(dataset.hubs)   # one per hub
     assert _count(pg, "path.bordergeo-corridor") >= 10
     assert _count(pg, "path.bordergeo-gate-load") == len(open_road)
