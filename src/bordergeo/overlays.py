@@ -359,29 +359,32 @@ def add_backlog_timeline(m: folium.Map, gates: gpd.GeoDataFrame, series: pd.Data
     return timeline
 
 
+def _dot(colour: str, text: str) -> str:
+    return (f"<div><span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
+            f"background:{colour};opacity:0.8;vertical-align:middle;margin-right:6px'></span>"
+            f"{text}</div>")
+
+
+def _legend_box(element_id: str, position: str, body: str) -> str:
+    return (f"<div id='{element_id}' style='position:fixed;{position};z-index:999;"
+            "background:rgba(255,255,255,0.92);padding:6px 10px;border:1px solid #999;"
+            f"border-radius:4px;font:12px/1.5 sans-serif'>{body}</div>")
+
+
 def timeline_legend_html(kinds: Sequence[str]) -> str:
     """Return the legend box of the time-slider circles (observed, modelled)."""
-    rows = "".join(
-        f"<div><span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
-        f"background:{TIMELINE_COLOURS[k][0]};opacity:0.7;vertical-align:middle;"
-        f"margin-right:6px'></span>{k} backlog</div>" for k in kinds if k in TIMELINE_COLOURS)
-    return ("<div id='bordergeo-timeline-legend' style='position:fixed;bottom:44px;"
-            "left:600px;z-index:999;background:rgba(255,255,255,0.92);padding:6px 10px;"
-            "border:1px solid #999;border-radius:4px;font:12px/1.5 sans-serif'>"
-            "<b>Time slider</b> (circle size: trucks waiting)" + rows + "</div>")
+    rows = "".join(_dot(TIMELINE_COLOURS[k][0], f"{k} backlog") for k in kinds
+                   if k in TIMELINE_COLOURS)
+    return _legend_box("bordergeo-timeline-legend", "bottom:44px;left:600px",
+                       "<b>Time slider</b> (circle size: trucks waiting)" + rows)
 
 
 def congestion_legend_html() -> str:
     """Return the legend box of the load colours (utilisation and volume/capacity)."""
-    rows = "".join(
-        f"<div><span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
-        f"background:{colour};vertical-align:middle;margin-right:6px'></span>{text}</div>"
-        for _, colour, text in LOAD_CLASSES)
-    return ("<div id='bordergeo-congestion-legend' style='position:fixed;bottom:44px;"
-            "right:12px;z-index:9999;background:rgba(255,255,255,0.92);padding:8px 10px;"
-            "border:1px solid #999;border-radius:4px;font:12px/1.5 sans-serif'>"
-            "<b>Load (flow / capacity)</b>" + rows
-            + "<div style='color:#555'>circle size: trucks/day</div></div>")
+    rows = "".join(_dot(colour, text) for _, colour, text in LOAD_CLASSES)
+    return _legend_box("bordergeo-congestion-legend", "bottom:44px;right:12px",
+                       "<b>Load (flow / capacity)</b>" + rows
+                       + "<div style='color:#555'>circle size: trucks/day</div>")
 
 
 def fastest_routes(router: Router, *, origins: Sequence[str] | None = None,
