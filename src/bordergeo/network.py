@@ -544,6 +544,8 @@ def build_network(
         Line ends closer than this to another line end, or to another line, are joined.
     node_crossings
         Split lines where they cross (``False`` treats crossings as over/under passes).
+        Finding crossings is the costly step on big layers (about 11 s more for 1M
+        edges); lines that already meet at their ends do not need it.
     speeds_kph
         Speed by road class where ``maxspeed_kph`` is missing (merged over
         :data:`DEFAULT_SPEEDS_KPH`).
