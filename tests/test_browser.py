@@ -113,6 +113,7 @@ def test_layer_control_toggles_roads(page, dataset) -> None:
 
 def test_screenshot_for_people(page) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(800)  # let the initial fit-to-bounds zoom finish
     png = page.screenshot(path=str(ARTIFACTS / "langson-map.png"))
     assert len(png) > 30_000  # a blank grey page is ~5 KB
 
@@ -216,6 +217,7 @@ def test_corridor_layer_toggles_and_gate_load_popup_opens(analysis_page) -> None
 
 def test_analysis_screenshot_for_people(analysis_page) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+    analysis_page.wait_for_timeout(800)
     png = analysis_page.screenshot(path=str(ARTIFACTS / "langson-analysis.png"))
     assert len(png) > 30_000
 

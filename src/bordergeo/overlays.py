@@ -500,7 +500,8 @@ def analysis_layers(dataset: BorderDataset, *, routes: bool = False, corridors: 
                 ends.append(float(run.backlog[-1]))
                 clears.append(np.nan if run.days_to_clear is None else run.days_to_clear)
                 series.append(pd.DataFrame({"date": dates, "gate_id": row.gate_id,
-                                            "trucks_waiting": run.backlog}))
+                                            "trucks_waiting": run.backlog,
+                                            "kind": "modelled"}))
             load["backlog_end"], load["days_to_clear"] = ends, clears
             layers["gate_load"] = load
             layers["timeline"] = pd.concat(series, ignore_index=True)
