@@ -605,3 +605,43 @@ def test_fluid_backlog_equals_a_plain_simulation(days, initial):
             assert np.isnan(run.cohort_wait_steps[day]), (day, run.cohort_wait_steps)
         else:
             assert run.cohort_wait_steps[day] == cleared_on[day] - day
+
+
+@pytest.mark.parametrize("algorithm", ["gp", "cfw", "fw"])
+def test_origin_gate_flows_add_up(bundled, algorithm):
+    dataset, network, demand = bundled
+    result = assign(network, dataset.gates, demand, algorithm=algorithm)
+    table = result.origin_gates
+    by_gate = table.groupby("gate_id")["trucks_per_day"].sum()
+    gates = result.gates.set_index("gate_id")["trucks_per_day"]
+    for gate_id, trucks in gates.items():
+        assert by_gate.get(gate_id, 0.0) == pytest.approx(trucks, abs=1e-5)
+    by_origin = table.groupby("origin")["trucks_per_day"].sum()
+    sent = demand.set_index("origin")["trucks_per_day"]
+    assert by_origin.reindex(sent.index).to_numpy() == pytest.approx(sent.to_numpy(), abs=1e-5)
+    # an origin's trucks only use gates that cost it the least (within the gap)
+    costs = result.costs.set_index(["origin", "gate_id"])["cost_h"]
+    best = result.costs.groupby("origin")["cost_h"].min()
+    big = table[table["trucks_per_day"] > 5]
+    excess = [costs[(o, g)] / best[o] - 1 for o, g in zip(big["origin"], big["gate_id"],
+                                                         strict=True)]
+    assert max(excess) < 1e-2
+
+
+def test_goods_classes_share_their_origin_split(bundled):
+    dataset, network, _ = bundled
+    demand = load_demand("demand_2024_by_direction.csv")
+    demand["goods"] = np.where(demand["source"].str.contains("fruit|lychee|watermelon"),
+                               "fruit", "general")
+    result = assign(network, dataset.gates, demand)
+    goods = result.goods
+    per_class = goods.groupby("goods")["trucks_per_day"].sum()
+    wanted = demand.groupby("goods")["trucks_per_day"].sum()
+    assert per_class["fruit"] == pytest.approx(wanted["fruit"])
+    assert per_class["general"] == pytest.approx(wanted["general"])
+    per_gate = goods.groupby("gate_id")["trucks_per_day"].sum()
+    gates = result.gates.set_index("gate_id")["trucks_per_day"]
+    for gate_id, trucks in per_gate.items():
+        assert trucks == pytest.approx(gates[gate_id], abs=1e-4)
+    assert set(goods["direction"]) == {"export", "import"}
+    assert (goods.loc[goods["goods"] == "fruit", "direction"] == "export").all()

@@ -109,6 +109,13 @@ class AssignmentResult:
         Cheapest cost (hours, at the final link times) from each origin through each gate:
         ``origin``, ``gate_id``, ``cost_h`` (inf when the gate cannot be reached). At user
         equilibrium every gate an origin uses costs that origin its minimum.
+    origin_gates
+        Trucks/day from each origin through each gate it uses: ``origin``, ``gate_id``,
+        ``trucks_per_day`` (and ``direction`` when the demand gives one).
+    goods
+        With a ``goods`` column in the demand: trucks/day of each goods class by gate
+        (``goods``, ``gate_id``, ``trucks_per_day``), each origin's classes sharing its
+        gate split in proportion (classes have the same costs, so this is an equilibrium).
     """
 
     objective: str
@@ -118,6 +125,8 @@ class AssignmentResult:
     relative_gap: list[float] = field(default_factory=list)
     total_truck_hours: float = 0.0
     costs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    origin_gates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    goods: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def total_trucks_per_day(self) -> float:
@@ -275,6 +284,14 @@ class _Links:
         link = np.concatenate(links) if links else np.zeros(0, np.int64)
         return np.where(np.isfinite(shortest), shortest, 0.0), owner, link
 
+    def gate_choice(self, owner: NDArray[np.int64], link: NDArray[np.int64],
+                    volume: NDArray) -> NDArray:
+        """Trucks of each origin by gate (origins × gates) for one set of tree paths."""
+        choice = np.zeros((len(volume), len(self.gate_ids)))
+        at_gate = link >= self.n_roads
+        choice[owner[at_gate], link[at_gate] - self.n_roads] = volume[owner[at_gate]]
+        return choice
+
     def all_or_nothing(self, cost: NDArray, origins: NDArray[np.int64],
                        demand: NDArray) -> tuple[NDArray, NDArray]:
         """Load each origin's demand on its cheapest path to the sink."""
@@ -321,48 +338,60 @@ def _record_gap(gaps: list[float], flow: NDArray, cost: NDArray, volume: NDArray
 
 def _frank_wolfe(links: _Links, origins: NDArray[np.int64], volume: NDArray, *, so: bool,
                  max_iter: int, target_gap: float, conjugate: bool
-                 ) -> tuple[NDArray, list[float]]:
-    """Link-based Frank–Wolfe, classic or conjugate; returns link flows and gaps."""
-    flow, _ = links.all_or_nothing(links.t0.copy(), origins, volume)
+                 ) -> tuple[NDArray, list[float], NDArray]:
+    """Link-based Frank–Wolfe, classic or conjugate.
+
+    Returns link flows, the gaps, and each origin's trucks by gate (every iterate is a
+    convex combination of all-or-nothing loads, so the origin × gate table follows the
+    same combination).
+    """
+    _, owner, link = links.tree_paths(links.t0.copy(), origins, volume)
+    flow = np.bincount(link, weights=volume[owner], minlength=len(links.t0)).astype(float)
+    choice = links.gate_choice(owner, link, volume)
     gaps: list[float] = []
-    previous_target: NDArray | None = None
+    previous: tuple[NDArray, NDArray] | None = None
     for _ in range(max_iter):
         cost = links.marginal(flow) if so else links.time(flow)
-        target, shortest = links.all_or_nothing(cost, origins, volume)
+        shortest, owner, link = links.tree_paths(cost, origins, volume)
+        target = np.bincount(link, weights=volume[owner], minlength=len(flow)).astype(float)
         if _record_gap(gaps, flow, cost, volume, shortest) < target_gap:
             break
-        if conjugate and previous_target is not None:
-            target = _conjugate_target(links, flow, target, previous_target, cost, so)
+        target_choice = links.gate_choice(owner, link, volume)
+        if conjugate and previous is not None:
+            alpha = _conjugate_target(links, flow, target, previous[0], cost, so)
+            target = alpha * previous[0] + (1.0 - alpha) * target
+            target_choice = alpha * previous[1] + (1.0 - alpha) * target_choice
         step = _line_search(links, flow, target - flow, so)
         flow = flow + step * (target - flow)
-        previous_target = target
-    return flow, gaps
+        choice = choice + step * (target_choice - choice)
+        previous = (target, target_choice)
+    return flow, gaps, choice
 
 
 def _conjugate_target(links: _Links, flow: NDArray, target: NDArray, previous: NDArray,
-                      cost: NDArray, so: bool) -> NDArray:
+                      cost: NDArray, so: bool) -> float:
     """Conjugate Frank–Wolfe target (Mitradjieva & Lindberg 2013).
 
-    Mixes the new all-or-nothing point with the previous target so that the direction is
-    conjugate to the last one under the diagonal Hessian; falls back to the plain
-    Frank–Wolfe target when that mix would not descend.
+    Returns the weight α of the previous target in ``α·previous + (1 − α)·target``, the
+    mix whose direction is conjugate to the last one under the diagonal Hessian; 0 (the
+    plain Frank–Wolfe target) when that mix would not descend.
     """
     hessian = links.derivative(flow) * (2.0 if so else 1.0)
     towards_previous = previous - flow
     numerator = float(np.dot(towards_previous * hessian, target - flow))
     denominator = float(np.dot(towards_previous * hessian, target - previous))
     if denominator == 0.0:
-        return target
+        return 0.0
     alpha = min(max(numerator / denominator, 0.0), 1.0 - _CFW_DELTA)
     mixed = alpha * previous + (1.0 - alpha) * target
     if float(np.dot(mixed - flow, cost)) >= 0.0:
-        return target
-    return mixed
+        return 0.0
+    return alpha
 
 
 def _gradient_projection(links: _Links, origins: NDArray[np.int64], volume: NDArray, *,
                          so: bool, max_iter: int, target_gap: float
-                         ) -> tuple[NDArray, list[float]]:
+                         ) -> tuple[NDArray, list[float], NDArray]:
     """Path-based equilibrium: shift flow from dearer paths to each origin's cheapest one.
 
     Gradient projection (Jayakrishnan et al. 1994), origin by origin with link flows
@@ -399,7 +428,12 @@ def _gradient_projection(links: _Links, origins: NDArray[np.int64], volume: NDAr
             keep = [j for j, f in enumerate(path_flow[k]) if f > 1e-12]
             paths[k] = [paths[k][j] for j in keep]
             path_flow[k] = [path_flow[k][j] for j in keep]
-    return flow, gaps
+    choice = np.zeros((len(origins), len(links.gate_ids)))
+    for k, (these, flows) in enumerate(zip(paths, path_flow, strict=True)):
+        for path, trucks in zip(these, flows, strict=True):
+            if len(path) and path[-1] >= links.n_roads:
+                choice[k, path[-1] - links.n_roads] += trucks
+    return flow, gaps, choice
 
 
 def _shift_to_cheapest(links: _Links, flow: NDArray, paths: list[NDArray[np.int64]],
@@ -517,18 +551,36 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
                "truck_pce": truck_pce, "lane_capacity_pcu_h": lane_capacity_pcu_h,
                "gate_delay": gate_delay, "algorithm": algorithm}
     frame = pd.DataFrame({"origin": demand["origin"].astype(str), "trucks": trucks})
+    if "goods" in demand.columns:
+        frame["goods"] = demand["goods"].astype(str).to_numpy()
     if "direction" not in demand.columns:
         run = _solve(network, gates, frame, direction=direction, **options)
-        return _result(network, objective, [run])
+        return _with_goods(_result(network, objective, [run]), frame)
     directions = demand["direction"].astype(str).str.strip().str.lower()
     bad = ~directions.isin(["export", "import"])
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise BorderGeoError(f"demand row {row + 1}: direction must be export or import, not "
                              f"{demand['direction'].iloc[row]!r}")
+    frame["direction"] = directions.to_numpy()
     runs = [_solve(network, gates, frame[directions.to_numpy() == d], direction=d, **options)
             for d in ("export", "import") if (directions == d).any()]
-    return _result(network, objective, runs)
+    return _with_goods(_result(network, objective, runs), frame)
+
+
+def _with_goods(result: AssignmentResult, frame: pd.DataFrame) -> AssignmentResult:
+    """Split each origin's gate flows among its goods classes in proportion to demand."""
+    if "goods" not in frame.columns:
+        return result
+    keys = ["origin"] + (["direction"] if "direction" in frame.columns else [])
+    by_class = frame.groupby(keys + ["goods"], sort=False)["trucks"].sum().reset_index()
+    total = by_class.groupby(keys)["trucks"].transform("sum")
+    by_class["share"] = np.where(total > 0, by_class["trucks"] / total.where(total > 0, 1), 0)
+    merged = result.origin_gates.merge(by_class[keys + ["goods", "share"]], on=keys)
+    merged["trucks_per_day"] = merged["trucks_per_day"] * merged["share"]
+    group = ["goods", "gate_id"] + (["direction"] if "direction" in frame.columns else [])
+    result.goods = merged.groupby(group, sort=False)["trucks_per_day"].sum().reset_index()
+    return result
 
 
 @dataclass
@@ -542,6 +594,7 @@ class _Run:
     volume: NDArray
     flow: NDArray
     gaps: list[float]
+    choice: NDArray
 
 
 def _solve(network: RoadNetwork, gates: pd.DataFrame, frame: pd.DataFrame, *, direction: str,
@@ -563,17 +616,18 @@ def _solve(network: RoadNetwork, gates: pd.DataFrame, frame: pd.DataFrame, *, di
     volume = grouped.to_numpy(float)
     so = objective == "so"
     if algorithm == "gp":
-        flow, gaps = _gradient_projection(links, origins, volume, so=so, max_iter=max_iter,
-                                          target_gap=target_gap)
+        flow, gaps, choice = _gradient_projection(links, origins, volume, so=so,
+                                                  max_iter=max_iter, target_gap=target_gap)
     else:
-        flow, gaps = _frank_wolfe(links, origins, volume, so=so, max_iter=max_iter,
-                                  target_gap=target_gap, conjugate=algorithm == "cfw")
-    return _Run(direction, links, grouped.index, origins, volume, flow, gaps)
+        flow, gaps, choice = _frank_wolfe(links, origins, volume, so=so, max_iter=max_iter,
+                                          target_gap=target_gap,
+                                          conjugate=algorithm == "cfw")
+    return _Run(direction, links, grouped.index, origins, volume, flow, gaps, choice)
 
 
 def _result(network: RoadNetwork, objective: str, runs: list[_Run]) -> AssignmentResult:
     """Assemble the result tables of one run, or of an export and an import run."""
-    gate_tables, origin_tables, cost_tables = [], [], []
+    gate_tables, origin_tables, cost_tables, choice_tables = [], [], [], []
     road_flow = np.zeros(len(network.table))
     truck_hours = 0.0
     for run in runs:
@@ -588,6 +642,10 @@ def _result(network: RoadNetwork, objective: str, runs: list[_Run]) -> Assignmen
         _, shortest = links.all_or_nothing(times, run.origins, run.volume)
         origin_tables.append(pd.DataFrame({"origin": run.labels, "trucks_per_day": run.volume,
                                            "cost_h": shortest, "direction": run.direction}))
+        choice = pd.DataFrame(run.choice, index=run.labels, columns=links.gate_ids)
+        choice = choice.rename_axis(index="origin", columns="gate_id").stack()
+        choice_tables.append(choice[choice > 1e-6].rename("trucks_per_day").reset_index()
+                             .assign(direction=run.direction))
         via = links.costs_via_gates(times, run.origins)
         cost_tables.append(pd.DataFrame({
             "origin": np.repeat(run.labels.to_numpy(), len(links.gate_ids)),
@@ -610,7 +668,8 @@ def _result(network: RoadNetwork, objective: str, runs: list[_Run]) -> Assignmen
     gaps = [max(run.gaps[min(k, len(run.gaps) - 1)] for run in runs) for k in range(longest)]
     return AssignmentResult(objective, gates_out, roads_out,
                             tidy(pd.concat(origin_tables, ignore_index=True)), gaps,
-                            truck_hours, tidy(pd.concat(cost_tables, ignore_index=True)))
+                            truck_hours, tidy(pd.concat(cost_tables, ignore_index=True)),
+                            tidy(pd.concat(choice_tables, ignore_index=True)))
 
 
 def _combined_gates(tables: list[pd.DataFrame]) -> pd.DataFrame:

@@ -458,6 +458,8 @@ def cmd_assign(args: argparse.Namespace) -> int:
         written = write_layer(result.roads, args.roads_output)
         print(f"wrote {written} ({len(result.roads)} loaded road edges)", file=sys.stderr)
     if _workbook(args.output, {"gates": result.gates, "origins": result.origins,
+                               "origin_gates": result.origin_gates,
+                               **({"goods": result.goods} if len(result.goods) else {}),
                                "costs": result.costs,
                                "convergence": pd.DataFrame({
                                    "iteration": range(1, result.iterations + 1),
@@ -465,6 +467,9 @@ def cmd_assign(args: argparse.Namespace) -> int:
         return 0
     if args.format == "json":
         text = _json_text({"scenario": scenario.name, **result.to_dict(),
+                           "origin_gates": _frame_records(result.origin_gates),
+                           **({"goods": _frame_records(result.goods)}
+                              if len(result.goods) else {}),
                            "relative_gap_by_iteration": result.relative_gap})
     else:
         shown = result.gates.copy()
@@ -473,6 +478,12 @@ def cmd_assign(args: argparse.Namespace) -> int:
                 + shown.round(3).to_string(index=False)
                 + f"\ntotal {result.total_trucks_per_day:.0f} trucks/day, "
                   f"{result.total_truck_hours:.1f} truck-hours/day")
+        if len(result.goods):
+            columns = ["goods"] + (["direction"] if "direction" in result.goods.columns else [])
+            by_goods = result.goods.pivot_table(index=columns, columns="gate_id",
+                                                values="trucks_per_day", aggfunc="sum",
+                                                fill_value=0.0)
+            text += "\ntrucks/day by goods class and gate\n" + by_goods.round(1).to_string()
     _emit(text, args.output)
     return 0
 
