@@ -44,7 +44,7 @@ def test_matrix_and_assignment_to_excel(tmp_path, capsys):
     assigned = tmp_path / "assign.xlsx"
     assert main(["assign", "-o", str(assigned)]) == 0
     sheets = pd.read_excel(assigned, sheet_name=None)
-    assert list(sheets) == ["gates", "origins", "costs", "convergence"]
+    assert list(sheets) == ["gates", "origins", "origin_gates", "costs", "convergence"]
     assert sheets["gates"]["trucks_per_day"].sum() == pytest.approx(1300)
 
 
