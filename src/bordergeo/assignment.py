@@ -78,6 +78,12 @@ def linear_delay(t0: NDArray, volume: NDArray, capacity: NDArray, period_h: NDAr
     return t0 + 0.5 * period_h * volume / capacity
 
 
+def _bpr_slope(t0: NDArray, volume: NDArray, capacity: NDArray, *, alpha: float = 0.15,
+               beta: float = 4.0) -> NDArray:
+    """Return the derivative of :func:`bpr` by volume."""
+    return t0 * alpha * beta * volume ** (beta - 1) / capacity ** beta
+
+
 def _akcelik_derivative(volume: NDArray, capacity: NDArray, period_h: NDArray, *,
                         j: float = GATE_DELAY_J) -> NDArray:
     x = volume / capacity
@@ -194,39 +200,37 @@ class _Links:
         self.capacity = np.r_[road_cap, gate_frame["capacity"].to_numpy(float)]
         self.period = np.r_[np.zeros(n_roads), gate_frame["period_h"].to_numpy(float)]
 
-    def time(self, flow: NDArray) -> NDArray:
-        out = np.empty_like(flow)
-        r = self.n_roads
-        out[:r] = bpr(self.t0[:r], flow[:r], self.capacity[:r])
+    def _gate_time(self, t0: NDArray, v: NDArray, c: NDArray, period: NDArray) -> NDArray:
         if self.gate_delay == "linear":
-            out[r:] = linear_delay(self.t0[r:], flow[r:], self.capacity[r:], self.period[r:])
-        else:
-            out[r:] = akcelik(self.t0[r:], flow[r:], self.capacity[r:], self.period[r:])
-        return out
+            return linear_delay(t0, v, c, period)
+        return akcelik(t0, v, c, period)
+
+    def _gate_slope(self, v: NDArray, c: NDArray, period: NDArray) -> NDArray:
+        if self.gate_delay == "linear":
+            return 0.5 * period / c
+        return _akcelik_derivative(v, c, period)
+
+    def time(self, flow: NDArray) -> NDArray:
+        """Time (h) on every link at these flows."""
+        r = self.n_roads
+        return np.r_[bpr(self.t0[:r], flow[:r], self.capacity[:r]),
+                     self._gate_time(self.t0[r:], flow[r:], self.capacity[r:],
+                                     self.period[r:])]
 
     def derivative(self, flow: NDArray) -> NDArray:
         """Return d(time)/d(flow) per link: the diagonal Hessian for conjugate FW."""
         r = self.n_roads
-        out = np.empty_like(flow)
-        v, c = flow[:r], self.capacity[:r]
-        out[:r] = self.t0[:r] * 0.15 * 4.0 * v ** 3 / c ** 4
-        if self.gate_delay == "linear":
-            out[r:] = 0.5 * self.period[r:] / self.capacity[r:]
-        else:
-            out[r:] = _akcelik_derivative(flow[r:], self.capacity[r:], self.period[r:])
-        return out
+        return np.r_[_bpr_slope(self.t0[:r], flow[:r], self.capacity[:r]),
+                     self._gate_slope(flow[r:], self.capacity[r:], self.period[r:])]
 
     def marginal(self, flow: NDArray) -> NDArray:
-        r = self.n_roads
-        out = self.time(flow)
-        v, c = flow[:r], self.capacity[:r]
-        out[:r] += v * self.t0[:r] * 0.15 * 4.0 * v ** 3 / c ** 4
-        if self.gate_delay == "linear":
-            out[r:] += flow[r:] * 0.5 * self.period[r:] / self.capacity[r:]
-        else:
-            out[r:] += flow[r:] * _akcelik_derivative(flow[r:], self.capacity[r:],
-                                                      self.period[r:])
-        return out
+        """Marginal cost t + v·t' of every link (the system optimum's link cost)."""
+        return self.time(flow) + flow * self.derivative(flow)
+
+    def load(self, owner: NDArray[np.int64], link: NDArray[np.int64],
+             volume: NDArray) -> NDArray:
+        """Link flows when each origin sends its volume along its tree path."""
+        return np.bincount(link, weights=volume[owner], minlength=len(self.t0)).astype(float)
 
     def _reversed(self, cost: NDArray) -> tuple[sparse.csr_matrix, NDArray, NDArray]:
         """Cheapest of parallel links, as a reversed CSR graph; chosen links and pair keys."""
@@ -296,26 +300,21 @@ class _Links:
                        demand: NDArray) -> tuple[NDArray, NDArray]:
         """Load each origin's demand on its cheapest path to the sink."""
         shortest, owner, link = self.tree_paths(cost, origins, demand)
-        flow = np.bincount(link, weights=demand[owner], minlength=len(cost)).astype(float)
-        return flow, shortest
+        return self.load(owner, link, demand), shortest
 
     def link_cost(self, rows: NDArray[np.int64], flow: NDArray, so: bool
                   ) -> tuple[NDArray, NDArray]:
         """Cost (time, or marginal cost for SO) and its slope on some links only."""
         v, c, t0 = flow, self.capacity[rows], self.t0[rows]
         road = rows < self.n_roads
+        gate = ~road
+        period = self.period[rows[gate]]
         time = np.empty(len(rows))
         slope = np.empty(len(rows))
         time[road] = bpr(t0[road], v[road], c[road])
-        slope[road] = t0[road] * 0.6 * v[road] ** 3 / c[road] ** 4
-        gate = ~road
-        period = self.period[rows[gate]]
-        if self.gate_delay == "linear":
-            time[gate] = linear_delay(t0[gate], v[gate], c[gate], period)
-            slope[gate] = 0.5 * period / c[gate]
-        else:
-            time[gate] = akcelik(t0[gate], v[gate], c[gate], period)
-            slope[gate] = _akcelik_derivative(v[gate], c[gate], period)
+        slope[road] = _bpr_slope(t0[road], v[road], c[road])
+        time[gate] = self._gate_time(t0[gate], v[gate], c[gate], period)
+        slope[gate] = self._gate_slope(v[gate], c[gate], period)
         if so:
             # the marginal cost's own slope, 2t' + v·t'', by a forward difference: 2t'
             # alone undershoots near a gate's capacity and the Newton step overshoots
@@ -346,14 +345,14 @@ def _frank_wolfe(links: _Links, origins: NDArray[np.int64], volume: NDArray, *, 
     same combination).
     """
     _, owner, link = links.tree_paths(links.t0.copy(), origins, volume)
-    flow = np.bincount(link, weights=volume[owner], minlength=len(links.t0)).astype(float)
+    flow = links.load(owner, link, volume)
     choice = links.gate_choice(owner, link, volume)
     gaps: list[float] = []
     previous: tuple[NDArray, NDArray] | None = None
     for _ in range(max_iter):
         cost = links.marginal(flow) if so else links.time(flow)
         shortest, owner, link = links.tree_paths(cost, origins, volume)
-        target = np.bincount(link, weights=volume[owner], minlength=len(flow)).astype(float)
+        target = links.load(owner, link, volume)
         if _record_gap(gaps, flow, cost, volume, shortest) < target_gap:
             break
         target_choice = links.gate_choice(owner, link, volume)
@@ -399,8 +398,8 @@ def _gradient_projection(links: _Links, origins: NDArray[np.int64], volume: NDAr
     the slopes summed over the links the two paths do not share.
     """
     cost = links.marginal if so else links.time
-    flow, _ = links.all_or_nothing(links.t0.copy(), origins, volume)
     _, owner, link = links.tree_paths(links.t0.copy(), origins, volume)
+    flow = links.load(owner, link, volume)
     starts = np.searchsorted(owner[np.argsort(owner, kind="stable")], np.arange(len(origins)))
     by_origin = np.split(link[np.argsort(owner, kind="stable")], starts[1:])
     paths: list[list[NDArray[np.int64]]] = [[p] for p in by_origin]
@@ -639,7 +638,7 @@ def _result(network: RoadNetwork, objective: str, runs: list[_Run]) -> Assignmen
             "gate_id": links.gate_ids, "trucks_per_day": run.flow[r:],
             "capacity_trucks_day": links.capacity[r:], "wait_h": times[r:] - links.t0[r:],
             "gate_time_h": times[r:], "direction": run.direction}))
-        _, shortest = links.all_or_nothing(times, run.origins, run.volume)
+        shortest, _, _ = links.tree_paths(times, run.origins, run.volume)
         origin_tables.append(pd.DataFrame({"origin": run.labels, "trucks_per_day": run.volume,
                                            "cost_h": shortest, "direction": run.direction}))
         choice = pd.DataFrame(run.choice, index=run.labels, columns=links.gate_ids)
