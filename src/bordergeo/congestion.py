@@ -209,8 +209,8 @@ def replay_file(observed: str | os.PathLike[str], spec: str | os.PathLike[str]
     Returns
     -------
     pandas.DataFrame
-        Daily ``date``, ``model_backlog``, ``observed_backlog``, ``arrivals``,
-        ``capacity``.
+        Daily ``date``, ``gate_id``, ``model_backlog``, ``observed_backlog``,
+        ``arrivals``, ``capacity``.
     """
     path = Path(spec)
     if not path.exists():

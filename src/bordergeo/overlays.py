@@ -8,7 +8,6 @@ data goes through :func:`bordergeo.maps.safe_text`.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -514,10 +513,8 @@ def analysis_layers(dataset: BorderDataset, *, routes: bool = False, corridors: 
             sample_path("december_2021_scenario.json") if sample else None)
         if spec is not None:
             model = replay_file(path, spec)
-            gate_id = str(seen["gate_id"].iloc[0]) if len(seen) else "all"
-            gate_id = json.loads(Path(spec).read_text(encoding="utf-8")).get("gate_id", gate_id)
             seen = pd.concat([seen, pd.DataFrame({
-                "date": model["date"], "gate_id": gate_id,
+                "date": model["date"], "gate_id": model["gate_id"],
                 "trucks_waiting": model["model_backlog"], "kind": "modelled"})],
                 ignore_index=True)
         layers["timeline"] = seen

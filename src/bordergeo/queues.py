@@ -343,8 +343,8 @@ def replay(observed: pd.DataFrame, *, arrivals: ArrayLike, capacity: ArrayLike,
     Returns
     -------
     pandas.DataFrame
-        One row per day: ``date``, ``model_backlog``, ``observed_backlog`` (NaN on days
-        without an observation), ``arrivals``, ``capacity``.
+        One row per day: ``date``, ``gate_id``, ``model_backlog``, ``observed_backlog``
+        (NaN on days without an observation), ``arrivals``, ``capacity``.
     """
     series = observed[observed["gate_id"] == gate_id]
     if series.empty:
@@ -356,7 +356,7 @@ def replay(observed: pd.DataFrame, *, arrivals: ArrayLike, capacity: ArrayLike,
     s = np.broadcast_to(np.asarray(capacity, dtype=float), (n,))
     run = fluid_backlog(a, s, initial=first) if n else None
     model = np.r_[first, run.backlog] if run is not None else np.array([first])
-    out = pd.DataFrame({"date": days, "model_backlog": model,
+    out = pd.DataFrame({"date": days, "gate_id": gate_id, "model_backlog": model,
                         "arrivals": np.r_[np.nan, a], "capacity": np.r_[np.nan, s]})
     obs = series.groupby("date")["trucks_waiting"].last()
     out["observed_backlog"] = out["date"].map(obs)
