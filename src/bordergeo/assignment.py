@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from bordergeo.errors import BorderGeoError
 from bordergeo.gates import gate_operations
+from bordergeo.inputs import MAX_TARGET_GAP, MAX_TRUCKS_PER_DAY, check_finite, check_number
 from bordergeo.network import RoadNetwork
 
 __all__ = ["AssignmentResult", "assign", "bpr", "akcelik", "linear_delay", "TRUCK_PCE",
@@ -122,6 +123,8 @@ class AssignmentResult:
         With a ``goods`` column in the demand: trucks/day of each goods class by gate
         (``goods``, ``gate_id``, ``trucks_per_day``), each origin's classes sharing its
         gate split in proportion (classes have the same costs, so this is an equilibrium).
+    target_gap
+        The relative gap the run was asked to reach; see :attr:`converged`.
     """
 
     objective: str
@@ -133,6 +136,12 @@ class AssignmentResult:
     costs: pd.DataFrame = field(default_factory=pd.DataFrame)
     origin_gates: pd.DataFrame = field(default_factory=pd.DataFrame)
     goods: pd.DataFrame = field(default_factory=pd.DataFrame)
+    target_gap: float = 1e-4
+
+    @property
+    def converged(self) -> bool:
+        """Whether the last relative gap reached the target (flows are an equilibrium)."""
+        return bool(self.relative_gap) and self.relative_gap[-1] <= self.target_gap
 
     @property
     def total_trucks_per_day(self) -> float:
@@ -150,6 +159,8 @@ class AssignmentResult:
             "objective": self.objective,
             "relative_gap": self.relative_gap[-1] if self.relative_gap else None,
             "iterations": self.iterations,
+            "target_gap": self.target_gap,
+            "converged": self.converged,
             "total_trucks_per_day": self.total_trucks_per_day,
             "total_truck_hours": self.total_truck_hours,
             "gates": {str(row["gate_id"]): {key: float(value) for key, value in row.items()
@@ -542,10 +553,15 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
     if missing:
         raise BorderGeoError(f"demand needs columns origin and trucks_per_day; missing "
                              f"{', '.join(sorted(missing))}")
+    target_gap = check_number(target_gap, name="target gap", low=0, low_open=True,
+                              high=MAX_TARGET_GAP)
+    max_iter = check_number(max_iter, name="max_iter", low=1, high=100_000, integer=True)
     trucks = pd.to_numeric(demand["trucks_per_day"], errors="coerce")
-    if trucks.isna().any() or (trucks < 0).any():
-        row = int(np.flatnonzero((trucks.isna() | (trucks < 0)).to_numpy())[0])
-        raise BorderGeoError(f"demand row {row + 1}: trucks_per_day must be a number ≥ 0")
+    bad = ~np.isfinite(trucks.to_numpy(float)) | (trucks < 0) | (trucks > MAX_TRUCKS_PER_DAY)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise BorderGeoError(f"demand row {row + 1}: trucks_per_day must be a number between "
+                             f"0 and {MAX_TRUCKS_PER_DAY:,.0f}")
     options = {"objective": objective, "max_iter": max_iter, "target_gap": target_gap,
                "truck_pce": truck_pce, "lane_capacity_pcu_h": lane_capacity_pcu_h,
                "gate_delay": gate_delay, "algorithm": algorithm}
@@ -554,7 +570,7 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
         frame["goods"] = demand["goods"].astype(str).to_numpy()
     if "direction" not in demand.columns:
         run = _solve(network, gates, frame, direction=direction, **options)
-        return _with_goods(_result(network, objective, [run]), frame)
+        return _checked(_with_goods(_result(network, objective, [run]), frame), target_gap)
     directions = demand["direction"].astype(str).str.strip().str.lower()
     bad = ~directions.isin(["export", "import"])
     if bad.any():
@@ -564,7 +580,20 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
     frame["direction"] = directions.to_numpy()
     runs = [_solve(network, gates, frame[directions.to_numpy() == d], direction=d, **options)
             for d in ("export", "import") if (directions == d).any()]
-    return _with_goods(_result(network, objective, runs), frame)
+    return _checked(_with_goods(_result(network, objective, runs), frame), target_gap)
+
+
+def _checked(result: AssignmentResult, target_gap: float) -> AssignmentResult:
+    """Record the target, refuse non-finite flows, and warn when the gap was not reached."""
+    result.target_gap = float(target_gap)
+    check_finite(result.gates["trucks_per_day"], what="the assigned gate flows")
+    check_finite(result.relative_gap, what="the relative gap")
+    if not result.converged:
+        logger.warning("%s assignment stopped after %d iterations at relative gap %.2e, above "
+                       "the target %.0e: the flows are not an equilibrium (demand far above "
+                       "capacity? raise max_iter or the target gap)", result.objective.upper(),
+                       result.iterations, result.relative_gap[-1], target_gap)
+    return result
 
 
 def _with_goods(result: AssignmentResult, frame: pd.DataFrame) -> AssignmentResult:

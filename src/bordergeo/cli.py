@@ -21,6 +21,16 @@ import pandas as pd
 from bordergeo import __version__
 from bordergeo.datasets import LAYERS, BorderDataset, load_dataset, load_layer
 from bordergeo.errors import BorderGeoError
+from bordergeo.inputs import (
+    MAX_CV2,
+    MAX_DAYS,
+    MAX_LANES,
+    MAX_RATE_TRUCKS_H,
+    MAX_TARGET_GAP,
+    MAX_TRUCKS,
+    MAX_TRUCKS_PER_DAY,
+    check_number,
+)
 from bordergeo.io import atomic_write_text
 
 __all__ = ["main", "build_parser", "reference_markdown"]
@@ -28,10 +38,30 @@ __all__ = ["main", "build_parser", "reference_markdown"]
 logger = logging.getLogger("bordergeo")
 
 EXIT_USER_ERROR = 1
+#: Exit status of an assignment that stopped above its target gap (results still written).
+EXIT_NOT_CONVERGED = 3
+#: Most alternative routes asked for.
+MAX_ALTERNATIVES = 20
 
 _GATE_TABLE_COLUMNS = ["id", "name_vi", "name_en", "name_zh", "level", "mode", "status",
                        "lanes_export", "lanes_import", "hours_vn", "hours_cn",
                        "capacity_trucks_day"]
+
+
+def _whole(name: str, low: int, high: int):  # -> Callable[[str], int]
+    """Argparse type: a whole number in [low, high] (errors reach main() as one line)."""
+    def parse(text: str) -> int:
+        return int(check_number(text, name=name, low=low, high=high, integer=True))
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _real(name: str, low: float, high: float, *, low_open: bool = False):
+    """Argparse type: a finite number in [low, high] ((low, high] with ``low_open``)."""
+    def parse(text: str) -> float:
+        return float(check_number(text, name=name, low=low, high=high, low_open=low_open))
+    parse.__name__ = "number"
+    return parse
 
 
 def _dataset(args: argparse.Namespace) -> BorderDataset:
@@ -298,25 +328,18 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 
 def _daily_values(text: str, *, days: int, name: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise BorderGeoError(f"{name}: {text!r} is not a number or a comma-separated list of "
-                             f"numbers") from None
-    if len(values) == 1:
-        values = values * days
-    if len(values) != days:
-        raise BorderGeoError(f"{name}: {len(values)} values given for {days} days; give one "
+    parts = text.split(",")
+    if len(parts) not in (1, days):
+        raise BorderGeoError(f"{name}: {len(parts):,} values given for {days:,} days; give one "
                              f"value or one per day")
-    return values
+    values = [check_number(v, name=name, low=0, high=MAX_TRUCKS_PER_DAY) for v in parts]
+    return values * days if len(values) == 1 else values
 
 
 def cmd_backlog(args: argparse.Namespace) -> int:
     """Days-long backlog by the daily fluid queue."""
     from bordergeo.queues import fluid_backlog
 
-    if args.days < 1:
-        raise BorderGeoError("--days must be at least 1")
     arrivals = _daily_values(args.arrivals_per_day, days=args.days, name="--arrivals-per-day")
     capacity = _daily_values(args.capacity_per_day, days=args.days, name="--capacity-per-day")
     run = fluid_backlog(arrivals, capacity, initial=args.initial)
@@ -437,9 +460,10 @@ def cmd_assign(args: argparse.Namespace) -> int:
     if args.objective == "both":
         per_gate, totals = compare_ue_so(network, gates, demand, target_gap=args.gap,
                                          algorithm=args.algorithm)
+        status = 0 if totals["ue_converged"] and totals["so_converged"] else EXIT_NOT_CONVERGED
         if _workbook(args.output, {"gates": per_gate,
                                    "totals": pd.DataFrame([totals])}):
-            return 0
+            return status
         if args.format == "json":
             text = _json_text({"scenario": scenario.name, **totals,
                                "gates": per_gate.set_index("gate_id").to_dict(orient="index")})
@@ -449,7 +473,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
                       f"SO {totals['so_truck_hours']:.1f} "
                       f"(regulation saves {100 * totals['ue_so_gap']:.2f} %)")
         _emit(text, args.output)
-        return 0
+        return status
     result = assign(network, gates, demand, objective=args.objective, target_gap=args.gap,
                     algorithm=args.algorithm)
     if args.roads_output:
@@ -464,7 +488,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
                                "convergence": pd.DataFrame({
                                    "iteration": range(1, result.iterations + 1),
                                    "relative_gap": result.relative_gap})}):
-        return 0
+        return 0 if result.converged else EXIT_NOT_CONVERGED
     if args.format == "json":
         text = _json_text({"scenario": scenario.name, **result.to_dict(),
                            "origin_gates": _frame_records(result.origin_gates),
@@ -474,7 +498,8 @@ def cmd_assign(args: argparse.Namespace) -> int:
     else:
         shown = result.gates.copy()
         text = (f"scenario: {scenario.name}; {args.objective.upper()} ({args.algorithm}) after "
-                f"{result.iterations} iterations, relative gap {result.relative_gap[-1]:.2e}\n"
+                f"{result.iterations} iterations, relative gap {result.relative_gap[-1]:.2e}"
+                + ("" if result.converged else f" (NOT converged: target {args.gap:g})") + "\n"
                 + shown.round(3).to_string(index=False)
                 + f"\ntotal {result.total_trucks_per_day:.0f} trucks/day, "
                   f"{result.total_truck_hours:.1f} truck-hours/day")
@@ -485,7 +510,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
                                                 fill_value=0.0)
             text += "\ntrucks/day by goods class and gate\n" + by_goods.round(1).to_string()
     _emit(text, args.output)
-    return 0
+    return 0 if result.converged else EXIT_NOT_CONVERGED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -545,9 +570,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "observed one (default with 'sample': the bundled Dec 2021 one)")
     map_.add_argument("--demand", metavar="FILE", default=None,
                       help="CSV of origin,trucks_per_day (default: the bundled estimate)")
-    map_.add_argument("--days", type=int, default=7,
+    map_.add_argument("--days", type=_whole("--days", 1, MAX_DAYS), default=7,
                       help="days of modelled backlog on the slider (default 7)")
-    map_.add_argument("--initial-backlog", type=float, default=0.0, metavar="TRUCKS",
+    map_.add_argument("--initial-backlog", type=_real("--initial-backlog", 0, MAX_TRUCKS),
+                      default=0.0, metavar="TRUCKS",
                       help="trucks already waiting when the modelled days start, shared by "
                            "capacity (e.g. 4300, the December 2021 stock)")
     map_.add_argument("--provinces", metavar="FILE", default=None,
@@ -568,12 +594,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "name (diacritics optional) or a coordinate 'LAT,LON'.")
     route.add_argument("origin", help="e.g. 'ha noi', 'bac-giang' or '21.03,105.85'")
     route.add_argument("destination", help="e.g. 'huu nghi', 'tan-thanh'")
-    route.add_argument("--alternatives", type=int, default=1, metavar="K",
+    route.add_argument("--alternatives", type=_whole("--alternatives", 1, MAX_ALTERNATIVES),
+                       default=1, metavar="K",
                        help="return up to K meaningfully different routes")
     route.add_argument("--format", choices=["text", "json", "geojson"], default="text")
     route.add_argument("--chart", metavar="FILE", default=None,
                        help="write a time–distance chart of the (first) route (.png/.svg/.pdf)")
-    route.add_argument("--border-wait-h", type=float, default=0.0, metavar="HOURS",
+    route.add_argument("--border-wait-h", type=_real("--border-wait-h", 0, 24 * MAX_DAYS),
+                       default=0.0, metavar="HOURS",
                        help="wait at the gate, drawn as a step at the end of the chart")
     route.set_defaults(func=cmd_route)
 
@@ -624,13 +652,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Probability of waiting, mean wait and queue length at a gate with C "
                     "lanes, Poisson arrivals at L trucks/h and M trucks/h per lane. Refuses "
                     "L ≥ C·M (no steady state: use 'bordergeo backlog').")
-    queue.add_argument("--servers", type=int, required=True, metavar="C",
+    queue.add_argument("--servers", type=_whole("--servers", 1, MAX_LANES), required=True,
+                       metavar="C",
                        help="lanes (servers)")
-    queue.add_argument("--arrival-rate", type=float, required=True, metavar="L",
+    queue.add_argument("--arrival-rate", type=_real("--arrival-rate", 0, MAX_RATE_TRUCKS_H),
+                       required=True, metavar="L",
                        help="trucks arriving per hour")
-    queue.add_argument("--service-rate", type=float, required=True, metavar="M",
+    queue.add_argument("--service-rate", required=True, metavar="M",
+                       type=_real("--service-rate", 0, MAX_RATE_TRUCKS_H, low_open=True),
                        help="trucks cleared per hour per lane")
-    queue.add_argument("--service-cv2", type=float, default=None, metavar="CS2",
+    queue.add_argument("--service-cv2", type=_real("--service-cv2", 0, MAX_CV2), default=None,
+                       metavar="CS2",
                        help="squared coefficient of variation of service times: use the "
                             "M/G/c approximation (0 = deterministic scanning)")
     queue.set_defaults(func=cmd_queue)
@@ -644,8 +676,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="trucks arriving per day (one value, or one per day: 420,420,200)")
     backlog.add_argument("--capacity-per-day", required=True, metavar="S",
                          help="trucks cleared per day at most (one value, or one per day)")
-    backlog.add_argument("--days", type=int, required=True, metavar="N")
-    backlog.add_argument("--initial", type=float, default=0.0, metavar="Q",
+    backlog.add_argument("--days", type=_whole("--days", 1, MAX_DAYS), required=True,
+                         metavar="N", help=f"days to model (1–{MAX_DAYS:,})")
+    backlog.add_argument("--initial", type=_real("--initial", 0, MAX_TRUCKS), default=0.0,
+                         metavar="Q",
                          help="trucks waiting at the start (default 0)")
     backlog.set_defaults(func=cmd_backlog)
 
@@ -668,8 +702,9 @@ def build_parser() -> argparse.ArgumentParser:
                             help="JSON of arrivals and capacity to replay the observed series "
                                  "(default with --observed sample: the bundled Dec 2021 one)")
     congestion.add_argument("--objective", choices=["ue", "so"], default="ue")
-    congestion.add_argument("--days", type=int, default=7, help="backlog horizon (days)")
-    congestion.add_argument("--initial", type=float, default=0.0,
+    congestion.add_argument("--days", type=_whole("--days", 1, MAX_DAYS), default=7,
+                            help="backlog horizon (days)")
+    congestion.add_argument("--initial", type=_real("--initial", 0, MAX_TRUCKS), default=0.0,
                             help="trucks waiting at every gate at the start")
     congestion.add_argument("--format", choices=["text", "json", "csv"], default="text")
     congestion.add_argument("-o", "--output", type=Path, default=None)
@@ -681,8 +716,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "delay): user equilibrium (drivers' choice), system optimum "
                     "(regulated), or both with the UE–SO gap.")
     assign_.add_argument("--objective", choices=["ue", "so", "both"], default="ue")
-    assign_.add_argument("--gap", type=float, default=1e-4,
-                         help="stop at this relative gap (default 1e-4)")
+    assign_.add_argument("--gap", type=_real("--gap", 0, MAX_TARGET_GAP, low_open=True),
+                         default=1e-4, help="stop at this relative gap (default 1e-4); exit "
+                                            "status 3 when it is not reached")
     assign_.add_argument("--algorithm", choices=["gp", "cfw", "fw"], default="gp",
                          help="gradient projection (default), conjugate or classic "
                               "Frank–Wolfe")
@@ -735,13 +771,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 on a data or input error, 2 on a usage error.
+        0 on success, 1 on a data or input error (including a number out of its bounds),
+        2 on a usage error, 3 when an assignment stopped above its target gap.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
+        args = parser.parse_args(argv)
+        logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False)
+                            else logging.WARNING,
+                            format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
         return int(args.func(args))
     except BorderGeoError as exc:
         print(f"bordergeo: error: {exc}", file=sys.stderr)

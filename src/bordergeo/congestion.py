@@ -8,7 +8,7 @@ days and the time to clear one.
 from __future__ import annotations
 
 import contextlib
-import json
+import io
 import os
 from importlib import resources
 from pathlib import Path
@@ -20,11 +20,13 @@ from bordergeo.assignment import assign
 from bordergeo.datasets import BorderDataset
 from bordergeo.errors import DataFileError, SchemaError
 from bordergeo.gates import operations_table
+from bordergeo.inputs import MAX_TRUCKS_PER_DAY, load_structured, preview, read_small_text
 from bordergeo.network import RoadNetwork
 from bordergeo.queues import fluid_backlog, read_observed, replay
 from bordergeo.scenarios import Scenario, apply_scenario, load_scenario, piecewise_daily
 
 __all__ = ["sample_path", "bundled_scenarios", "resolve_scenario", "load_demand",
+           "checked_demand",
            "compare_scenarios", "compare_ue_so", "replay_file"]
 
 _SAMPLE_FOLDERS = ("observed", "scenarios")
@@ -124,16 +126,74 @@ def load_demand(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     if not path.exists() and path.parent == Path("."):
         with contextlib.suppress(DataFileError):
             path = sample_path(path.name)
-    if not path.exists():
-        raise DataFileError(f"{path}: file not found")
+    text = read_small_text(path, what="demand CSV")
     try:
-        frame = pd.read_csv(path, comment="#")
-    except Exception as exc:
-        raise DataFileError(f"{path}: cannot read the CSV ({exc})") from exc
-    missing = {"origin", "trucks_per_day"} - set(frame.columns)
+        frame = pd.read_csv(io.StringIO(text), comment="#", dtype=str, keep_default_na=False)
+    except Exception as exc:  # pandas' parser errors
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataFileError(f"{path}: cannot read the CSV ({preview(reason, limit=200)})"
+                            ) from None
+    return checked_demand(frame, source=str(path))
+
+
+def checked_demand(frame: pd.DataFrame, *, source: str = "demand") -> pd.DataFrame:
+    """Check a demand table and return it with numeric ``trucks_per_day``.
+
+    Parameters
+    ----------
+    frame
+        ``origin``, ``trucks_per_day`` and optionally ``direction`` (``export``/``import``)
+        and ``goods``.
+    source
+        File name for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``trucks_per_day`` as float and text columns stripped.
+
+    Raises
+    ------
+    DataFileError
+        Missing columns, no rows, an empty origin, a count that is not a plain number
+        between 0 and :data:`~bordergeo.inputs.MAX_TRUCKS_PER_DAY` (``1,300`` is refused:
+        the comma is a decimal mark in Vietnamese), or an unknown direction; the message
+        names the data row (1 = the first row under the header).
+    """
+    columns = [str(c).strip() for c in frame.columns]
+    frame = frame.set_axis(columns, axis=1)
+    missing = {"origin", "trucks_per_day"} - set(columns)
     if missing:
-        raise DataFileError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-    return frame
+        raise DataFileError(f"{source}: missing column(s) {', '.join(sorted(missing))} "
+                            f"(found {preview(', '.join(columns), limit=120)})")
+    if frame.empty:
+        raise DataFileError(f"{source}: no demand rows under the header")
+    out = frame.copy()
+    origins = out["origin"].astype(str).str.strip()
+    blank = (origins == "") | out["origin"].isna()
+    if blank.any():
+        raise DataFileError(f"{source}: data row {int(np.flatnonzero(blank.to_numpy())[0]) + 1}, "
+                            f"field 'origin': is empty")
+    out["origin"] = origins
+    raw = out["trucks_per_day"]
+    trucks = pd.to_numeric(raw.astype(str).str.strip() if raw.dtype == object else raw,
+                           errors="coerce")
+    bad = ~np.isfinite(trucks.to_numpy(float)) | (trucks < 0) | (trucks > MAX_TRUCKS_PER_DAY)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataFileError(f"{source}: data row {row + 1}, field 'trucks_per_day': "
+                            f"{preview(raw.iloc[row])} is not a number between 0 and "
+                            f"{MAX_TRUCKS_PER_DAY:,.0f} (write 1300, without separators)")
+    out["trucks_per_day"] = trucks.astype(float)
+    if "direction" in out.columns:
+        directions = out["direction"].astype(str).str.strip().str.lower()
+        wrong = ~directions.isin(["export", "import"])
+        if wrong.any():
+            row = int(np.flatnonzero(wrong.to_numpy())[0])
+            raise DataFileError(f"{source}: data row {row + 1}, field 'direction': "
+                                f"{preview(out['direction'].iloc[row])} is not export or import")
+        out["direction"] = directions
+    return out
 
 
 def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.DataFrame,
@@ -174,7 +234,8 @@ def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.D
     rows = []
     for scenario in runs:
         gates = apply_scenario(dataset.gates, scenario)
-        scaled = demand.assign(trucks_per_day=pd.to_numeric(demand["trucks_per_day"])
+        scaled = demand.assign(trucks_per_day=pd.to_numeric(demand["trucks_per_day"],
+                                                             errors="coerce")
                                * scenario.demand_multiplier)
         result = assign(network, gates, scaled, objective=objective)
         flows = result.gates.set_index("gate_id")
@@ -213,22 +274,21 @@ def replay_file(observed: str | os.PathLike[str], spec: str | os.PathLike[str]
         ``arrivals``, ``capacity``.
     """
     path = Path(spec)
-    if not path.exists():
-        raise DataFileError(f"{path}: file not found")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        start, end, gate_id = data["start"], data["end"], data.get("gate_id", "all")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise SchemaError(f"a replay needs start, end, arrivals_trucks_day and "
-                          f"capacity_trucks_day ({exc})", source=str(path)) from None
+    data = load_structured(path, what="replay")
+    if not isinstance(data, dict) or not {"start", "end"} <= set(data):
+        raise SchemaError("a replay is a mapping with start, end, arrivals_trucks_day and "
+                          "capacity_trucks_day", source=str(path))
+    start, end, gate_id = data["start"], data["end"], data.get("gate_id", "all")
+    if not isinstance(gate_id, str) or len(gate_id) > 100:
+        raise SchemaError(f"gate_id must be a gate id, not {preview(gate_id)}", source=str(path))
     arrivals = piecewise_daily(data.get("arrivals_trucks_day", []), start, end,
                                what="arrivals_trucks_day", source=str(path))
     capacity = piecewise_daily(data.get("capacity_trucks_day", []), start, end,
                                what="capacity_trucks_day", source=str(path))
     series = read_observed(observed)
     series = series[(series["gate_id"] == gate_id)
-                    & (series["date"] >= pd.Timestamp(start))
-                    & (series["date"] <= pd.Timestamp(end))]
+                    & (series["date"] >= arrivals.index[0])
+                    & (series["date"] <= arrivals.index[-1])]
     if series.empty:
         raise DataFileError(f"{observed}: no observations of gate {gate_id!r} between {start} "
                             f"and {end} (the period of {path.name})")
@@ -263,7 +323,8 @@ def compare_ue_so(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFram
         ``so_wait_h``, ``capacity_trucks_day``.
     totals : dict
         ``ue_truck_hours``, ``so_truck_hours`` (per day), ``ue_so_gap`` (the share of UE
-        truck-hours that regulation could save), and the two final relative gaps.
+        truck-hours that regulation could save), the two final relative gaps and whether
+        each reached ``target_gap`` (``ue_converged``, ``so_converged``).
     """
     ue = assign(network, gates, demand, objective="ue", target_gap=target_gap,
                 algorithm=algorithm)
@@ -280,5 +341,6 @@ def compare_ue_so(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFram
         if ue.total_truck_hours > 0 else 0.0
     totals = {"ue_truck_hours": ue.total_truck_hours, "so_truck_hours": so.total_truck_hours,
               "ue_so_gap": gap, "ue_relative_gap": ue.relative_gap[-1],
-              "so_relative_gap": so.relative_gap[-1]}
+              "so_relative_gap": so.relative_gap[-1], "ue_converged": ue.converged,
+              "so_converged": so.converged}
     return per_gate, totals

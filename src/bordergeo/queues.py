@@ -9,6 +9,7 @@ arrival cohort (first in, first out) and the time to clear.
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,17 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from bordergeo.errors import BorderGeoError, DataFileError
+from bordergeo.inputs import (
+    MAX_CV2,
+    MAX_LANES,
+    MAX_RATE_TRUCKS_H,
+    MAX_TRUCKS,
+    InputRangeError,
+    check_finite,
+    check_number,
+    preview,
+    read_small_text,
+)
 
 __all__ = [
     "UnstableQueueError",
@@ -60,12 +72,10 @@ class QueueResult:
 
 
 def _check_rates(servers: int, arrival_rate: float, service_rate: float) -> float:
-    if int(servers) != servers or servers < 1:
-        raise BorderGeoError(f"servers must be a whole number ≥ 1, not {servers}")
-    if not (np.isfinite(arrival_rate) and arrival_rate >= 0):
-        raise BorderGeoError(f"arrival rate must be ≥ 0, not {arrival_rate}")
-    if not (np.isfinite(service_rate) and service_rate > 0):
-        raise BorderGeoError(f"service rate must be > 0, not {service_rate}")
+    servers = check_number(servers, name="servers (lanes)", low=1, high=MAX_LANES, integer=True)
+    check_number(arrival_rate, name="arrival rate (trucks/h)", low=0, high=MAX_RATE_TRUCKS_H)
+    check_number(service_rate, name="service rate (trucks/h per lane)", low=0, low_open=True,
+                 high=MAX_RATE_TRUCKS_H)
     rho = arrival_rate / (servers * service_rate)
     if rho >= 1:
         raise UnstableQueueError(
@@ -112,6 +122,7 @@ def erlang_c(servers: int, arrival_rate: float, service_rate: float) -> QueueRes
         b = a * b / (k + a * b)
     p_wait = servers * b / (servers - a * (1 - b)) if arrival_rate > 0 else 0.0
     wq = p_wait / (servers * service_rate - arrival_rate)
+    check_finite([p_wait, wq], what="the Erlang C wait")
     return QueueResult(int(servers), float(arrival_rate), float(service_rate), rho, p_wait,
                        wq, arrival_rate * wq, wq + 1 / service_rate)
 
@@ -136,8 +147,8 @@ def mgc_approximation(servers: int, arrival_rate: float, service_rate: float, *,
     -------
     QueueResult
     """
-    if service_cv2 < 0 or arrival_cv2 < 0:
-        raise BorderGeoError("coefficients of variation must be ≥ 0")
+    check_number(service_cv2, name="service Cs²", low=0, high=MAX_CV2)
+    check_number(arrival_cv2, name="arrival Ca²", low=0, high=MAX_CV2)
     base = erlang_c(servers, arrival_rate, service_rate)
     factor = (arrival_cv2 + service_cv2) / 2
     wq = base.mean_wait_h * factor
@@ -223,15 +234,20 @@ def fluid_backlog(arrivals: ArrayLike, capacity: ArrayLike, *, initial: float = 
     BorderGeoError
         Negative or non-finite inputs, or lengths that differ.
     """
-    a = np.atleast_1d(np.asarray(arrivals, dtype=float))
-    s = np.broadcast_to(np.asarray(capacity, dtype=float), a.shape).astype(float)
+    try:
+        a = np.atleast_1d(np.asarray(arrivals, dtype=float))
+        s = np.broadcast_to(np.asarray(capacity, dtype=float), a.shape).astype(float)
+    except (TypeError, ValueError):
+        raise InputRangeError("arrivals and capacity must be numbers, one per step (or one "
+                              "capacity for every step), of the same length") from None
     if a.ndim != 1 or not len(a):
         raise BorderGeoError("arrivals must be a non-empty series")
     for name, values in (("arrivals", a), ("capacity", s)):
-        if not np.isfinite(values).all() or (values < 0).any():
-            raise BorderGeoError(f"{name} must be finite numbers ≥ 0")
-    if not (np.isfinite(initial) and initial >= 0):
-        raise BorderGeoError("initial backlog must be ≥ 0")
+        if not np.isfinite(values).all() or (values < 0).any() or (values > MAX_TRUCKS).any():
+            raise InputRangeError(f"{name} must be finite numbers between 0 and "
+                                  f"{MAX_TRUCKS:,.0f} trucks per step")
+    initial = check_number(initial, name="initial backlog", low=0, high=MAX_TRUCKS)
+    step_hours = check_number(step_hours, name="step_hours", low=0, low_open=True, high=24 * 366)
     # Lindley's recursion in closed form (reflection map): no Python loop over steps
     net = np.cumsum(a - s) + initial
     lowest = np.minimum.accumulate(np.minimum(net, initial))
@@ -241,6 +257,8 @@ def fluid_backlog(arrivals: ArrayLike, capacity: ArrayLike, *, initial: float = 
     cum_arrivals = initial + np.cumsum(a)
     cum_served = np.cumsum(served)
     done = np.searchsorted(cum_served, cum_arrivals - 1e-9, side="left").astype(float)
+    # a cohort with nothing ahead of it (and perhaps no trucks) is cleared the step it comes
+    done = np.maximum(done, np.arange(len(a)))
     done[done >= len(a)] = np.nan
     wait = done - np.arange(len(a))
     return Backlog(backlog, served, a, s, wait, float(step_hours), float(initial))
@@ -298,30 +316,35 @@ def read_observed(path: str | os.PathLike[str]) -> pd.DataFrame:
         Missing file or columns, unparsable dates or negative counts, naming the row.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataFileError(f"{path}: file not found")
+    text = read_small_text(path, what="observed series")
     try:
-        frame = pd.read_csv(path, comment="#", dtype={"gate_id": str})
-    except Exception as exc:
-        raise DataFileError(f"{path}: cannot read the CSV ({exc})") from exc
+        frame = pd.read_csv(io.StringIO(text), comment="#", dtype={"gate_id": str})
+    except Exception as exc:  # pandas' parser errors
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataFileError(f"{path}: cannot read the CSV ({preview(reason, limit=200)})"
+                            ) from None
+    if frame.empty:
+        raise DataFileError(f"{path}: no observations under the header")
     missing = [c for c in OBSERVED_COLUMNS if c not in frame.columns]
     if missing:
         raise DataFileError(f"{path}: missing column(s) {', '.join(missing)}")
     dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
     if dates.isna().any():
         row = int(np.flatnonzero(dates.isna())[0])
-        raise DataFileError(f"{path}: row {row + 2}, field 'date': {frame['date'].iloc[row]!r} "
-                            f"is not a date like 2021-12-15")
+        raise DataFileError(f"{path}: row {row + 2}, field 'date': "
+                            f"{preview(frame['date'].iloc[row])} is not a date like 2021-12-15")
     frame["date"] = dates
     for col in ("trucks_waiting", "trucks_cleared", "trucks_arrived"):
         if col not in frame.columns:
             continue
         values = pd.to_numeric(frame[col], errors="coerce")
-        bad = (values.isna() & frame[col].notna()) | (values < 0)
+        bad = (values.isna() & frame[col].notna()) | (values < 0) | (values > MAX_TRUCKS) \
+            | np.isinf(values)
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataFileError(f"{path}: row {row + 2}, field {col!r}: "
-                                f"{frame[col].iloc[row]!r} is not a count ≥ 0")
+                                f"{preview(frame[col].iloc[row])} is not a count between 0 and "
+                                f"{MAX_TRUCKS:,.0f}")
         frame[col] = values
     return frame.sort_values(["gate_id", "date"], kind="stable").reset_index(drop=True)
 

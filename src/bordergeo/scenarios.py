@@ -18,9 +18,9 @@ clear error naming the scenario file, the gate and the field.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,6 +29,16 @@ import pandas as pd
 
 from bordergeo.errors import DataFileError, SchemaError
 from bordergeo.gates import DEFAULT_SERVICE_RATE_TRUCKS_H, effective_window
+from bordergeo.inputs import (
+    MAX_DAYS,
+    MAX_LANES,
+    MAX_RATE_TRUCKS_H,
+    MAX_TRUCKS_PER_DAY,
+    InputRangeError,
+    check_number,
+    load_structured,
+    preview,
+)
 from bordergeo.schema import validate_layer
 
 __all__ = ["Scenario", "load_scenario", "apply_scenario", "piecewise_daily"]
@@ -65,30 +75,47 @@ class Scenario:
     source: str = "scenario"
 
 
+#: Bounds on the numeric gate fields a scenario may set (the gates contract checks the rest).
+_FIELD_BOUNDS: dict[str, dict[str, object]] = {
+    "lanes_export": {"low": 0, "high": MAX_LANES, "integer": True},
+    "lanes_import": {"low": 0, "high": MAX_LANES, "integer": True},
+    "service_rate_trucks_h": {"low": 0, "low_open": True, "high": MAX_RATE_TRUCKS_H},
+    "capacity_trucks_day": {"low": 0, "high": MAX_TRUCKS_PER_DAY},
+}
+_TEXT_FIELDS = {"hours_vn", "hours_cn", "status"}
+#: Longest scenario name kept (it labels tables and sheets).
+MAX_NAME_CHARS = 200
+#: Largest demand multiplier (a surge of a hundred times is already no longer a scenario).
+MAX_DEMAND_MULTIPLIER = 100.0
+
+
 def _read(path: Path) -> dict:
-    if not path.exists():
-        raise DataFileError(f"{path}: file not found")
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            try:
-                import yaml
-            except ImportError as exc:  # pragma: no cover - pyyaml is a dependency
-                raise DataFileError(f"{path}: YAML scenarios need pyyaml") from exc
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-    except DataFileError:
-        raise
-    except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataFileError(f"{path}: cannot parse the scenario ({first})") from exc
+    data = load_structured(path, what="scenario")
     if not isinstance(data, dict):
         raise DataFileError(f"{path}: a scenario is a mapping of keys "
-                            f"({', '.join(sorted(_TOP_KEYS))})")
+                            f"({', '.join(sorted(_TOP_KEYS))}), not {preview(data)}")
     return data
 
 
+def _checked_changes(gate_id: str, changes: dict, source: str) -> dict[str, object]:
+    """Check the kind and range of every field a scenario sets on one gate."""
+    checked: dict[str, object] = {}
+    for key, value in changes.items():
+        if key in _FIELD_BOUNDS:
+            if value is None:
+                checked[key] = None
+                continue
+            try:
+                checked[key] = check_number(value, name=key, **_FIELD_BOUNDS[key])
+            except InputRangeError as exc:
+                raise SchemaError(str(exc).removeprefix(f"{key} "), source=source,
+                                  row=gate_id, field=key) from None
+        elif key in _TEXT_FIELDS:
+            if not isinstance(value, str) or len(value) > 100:
+                raise SchemaError(f"must be a short text, not {preview(value)}",
+                                  source=source, row=gate_id, field=key)
+            checked[key] = value
+    return checked
 def load_scenario(spec: str | os.PathLike[str] | dict) -> Scenario:
     """Read a scenario from a JSON/YAML file or a dict and check its shape.
 
@@ -110,35 +137,43 @@ def load_scenario(spec: str | os.PathLike[str] | dict) -> Scenario:
     """
     source = "scenario" if isinstance(spec, dict) else str(spec)
     data = dict(spec) if isinstance(spec, dict) else _read(Path(spec))
-    unknown = set(data) - _TOP_KEYS
+    unknown = sorted(str(k) for k in set(data) - _TOP_KEYS)
     if unknown:
-        raise SchemaError(f"unknown key {sorted(unknown)[0]!r}; expected "
+        raise SchemaError(f"unknown key {preview(unknown[0])}; expected "
                           f"{', '.join(sorted(_TOP_KEYS))}", source=source)
     gates = data.get("gates") or {}
     if not isinstance(gates, dict):
         raise SchemaError("'gates' must map gate ids to the fields to change", source=source)
+    checked_gates: dict[str, dict[str, object]] = {}
     for gate_id, changes in gates.items():
+        if not isinstance(gate_id, str):
+            raise SchemaError(f"gate ids are text, not {preview(gate_id)}", source=source)
+        shown_id = preview(gate_id).strip("'") if len(gate_id) > 60 else gate_id
         if not isinstance(changes, dict):
             raise SchemaError("must be a mapping of fields to values", source=source,
-                              row=gate_id)
-        bad = set(changes) - _GATE_FIELDS
+                              row=shown_id)
+        bad = sorted(str(k) for k in set(changes) - _GATE_FIELDS)
         if bad:
-            raise SchemaError(f"cannot change {sorted(bad)[0]!r}; changeable fields: "
-                              f"{', '.join(sorted(_GATE_FIELDS))}", source=source, row=gate_id)
+            raise SchemaError(f"cannot change {preview(bad[0])}; changeable fields: "
+                              f"{', '.join(sorted(_GATE_FIELDS))}", source=source, row=shown_id)
+        checked_gates[gate_id] = _checked_changes(shown_id, changes, source)
     lists = {}
     for key in ("open", "close"):
         value = data.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise SchemaError(f"'{key}' must be a list of gate ids", source=source)
         lists[key] = value
-    multiplier = data.get("demand_multiplier", 1.0)
-    if not isinstance(multiplier, (int, float)) or isinstance(multiplier, bool) \
-            or multiplier < 0:
-        raise SchemaError(f"demand_multiplier must be a number ≥ 0, not {multiplier!r}",
-                          source=source)
-    return Scenario(name=str(data.get("name") or Path(source).stem), gates=gates,
-                    open=lists["open"], close=lists["close"],
-                    demand_multiplier=float(multiplier), source=source)
+    try:
+        multiplier = check_number(data.get("demand_multiplier", 1.0), name="demand_multiplier",
+                                  low=0, high=MAX_DEMAND_MULTIPLIER)
+    except InputRangeError as exc:
+        raise SchemaError(str(exc), source=source) from None
+    name = data.get("name") or Path(source).stem
+    if not isinstance(name, (str, int, float)) or len(str(name)) > MAX_NAME_CHARS:
+        raise SchemaError(f"name must be a text of at most {MAX_NAME_CHARS} characters, not "
+                          f"{preview(name)}", source=source)
+    return Scenario(name=str(name), gates=checked_gates, open=lists["open"],
+                    close=lists["close"], demand_multiplier=float(multiplier), source=source)
 
 
 def _capacity_factor(gate: pd.Series, changes: dict[str, object], *, source: str,
@@ -201,8 +236,8 @@ def apply_scenario(gates: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFr
     mentioned = list(scenario.gates) + scenario.open + scenario.close
     for gate_id in mentioned:
         if gate_id not in ids:
-            raise SchemaError(f"unknown gate {gate_id!r}; known gates: "
-                              f"{', '.join(out['id'])}", source=scenario.source, row=gate_id)
+            raise SchemaError(f"unknown gate {preview(gate_id)}; known gates: "
+                              f"{', '.join(out['id'])}", source=scenario.source)
     out = out.astype({c: object for c in _GATE_FIELDS if c in out.columns})
     for gate_id, changes in scenario.gates.items():
         row = ids.get_loc(gate_id)
@@ -217,6 +252,21 @@ def apply_scenario(gates: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFr
     for gate_id in scenario.close:
         out.loc[ids.get_loc(gate_id), "status"] = "closed"
     return validate_layer(out, "gates", source=scenario.source)
+
+
+def _day(value: object, *, what: str, source: str) -> pd.Timestamp:
+    """Parse a date given as text (``2021-12-15``) or a YAML date; a clear error otherwise."""
+    try:
+        if not isinstance(value, (str, date)) or (isinstance(value, str) and len(value) > 40):
+            raise ValueError
+        day = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        raise SchemaError(f"{what}: {preview(value)} is not a date like 2021-12-15",
+                          source=source) from None
+    if pd.isna(day) or not 1900 <= day.year <= 2200:
+        raise SchemaError(f"{what}: {preview(value)} is not a date between 1900 and 2200",
+                          source=source)
+    return day.normalize()
 
 
 def piecewise_daily(pieces: list[dict], start: str, end: str, *, what: str = "value",
@@ -244,17 +294,29 @@ def piecewise_daily(pieces: list[dict], start: str, end: str, *, what: str = "va
     SchemaError
         Gaps, bad dates or negative values.
     """
-    days = pd.date_range(start, end, freq="D")
+    first_day, last_day = (_day(start, what=f"{what} start", source=source),
+                           _day(end, what=f"{what} end", source=source))
+    if last_day < first_day:
+        raise SchemaError(f"{what}: the period ends ({last_day.date()}) before it starts "
+                          f"({first_day.date()})", source=source)
+    if (last_day - first_day).days >= MAX_DAYS:
+        raise SchemaError(f"{what}: the period is longer than {MAX_DAYS:,} days", source=source)
+    if not isinstance(pieces, list):
+        raise SchemaError(f"{what} must be a list of {{from, to, value}} entries, not "
+                          f"{preview(pieces)}", source=source)
+    days = pd.date_range(first_day, last_day, freq="D")
     values = pd.Series(np.nan, index=days)
     for k, piece in enumerate(pieces):
-        try:
-            first, last = pd.Timestamp(piece["from"]), pd.Timestamp(piece["to"])
-            value = float(piece["value"])
-        except (KeyError, TypeError, ValueError) as exc:
+        if not isinstance(piece, dict) or not {"from", "to", "value"} <= set(piece):
             raise SchemaError(f"{what} entry {k + 1} needs 'from', 'to' (dates) and a numeric "
-                              f"'value' ({exc})", source=source) from None
-        if value < 0:
-            raise SchemaError(f"{what} entry {k + 1} is negative", source=source)
+                              f"'value'", source=source)
+        first = _day(piece["from"], what=f"{what} entry {k + 1} 'from'", source=source)
+        last = _day(piece["to"], what=f"{what} entry {k + 1} 'to'", source=source)
+        try:
+            value = check_number(piece["value"], name=f"{what} entry {k + 1} value", low=0,
+                                 high=MAX_TRUCKS_PER_DAY)
+        except InputRangeError as exc:
+            raise SchemaError(str(exc), source=source) from None
         values[(values.index >= first) & (values.index <= last)] = value
     if values.isna().any():
         raise SchemaError(f"{what} has no value for {values.index[values.isna()][0].date()}",
