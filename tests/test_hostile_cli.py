@@ -73,6 +73,8 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str], list[str]]] = {
                            SCENARIO + ["big.yaml"], ["too large"]),
     "scenario-fifo": (_fifo("pipe.yaml"), SCENARIO + ["pipe.yaml"], ["not a regular file"]),
     "demand-fifo": (_fifo("demand.csv"), DEMAND, ["not a regular file"]),
+    "osm-fifo": (_fifo("extract.osm.pbf"), ["import-osm", "extract.osm.pbf", "-o", "r.gpkg"],
+                 ["not a regular file"]),
     "queue-servers-1e20": (_nothing, ["queue", "--servers", "1e20", "--arrival-rate", "1",
                                       "--service-rate", "1"], ["--servers", "1,000"]),
     "backlog-days-1e9": (_nothing, BACKLOG + ["--arrivals-per-day", "1", "--days",

@@ -33,6 +33,7 @@ __all__ = [
     "InputRangeError",
     "check_number",
     "check_finite",
+    "check_regular_file",
     "load_structured",
     "preview",
     "read_small_text",
@@ -188,6 +189,44 @@ def check_finite(values: object, *, what: str) -> None:
                               f"smaller numbers")
 
 
+def check_regular_file(path: str | os.PathLike[str], *, what: str = "file") -> os.stat_result:
+    """Make sure ``path`` is an existing regular file before anything opens it.
+
+    A FIFO or a device would block or stream forever when read; a folder gives an
+    unhelpful error from deep inside a parser.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for messages.
+
+    Returns
+    -------
+    os.stat_result
+        Its status (size, times).
+
+    Raises
+    ------
+    DataFileError
+        Missing, a folder, or not a regular file.
+    """
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataFileError(f"{path}: is a folder, not a {what} file")
+    if not stat.S_ISREG(info.st_mode):
+        raise DataFileError(f"{path}: is not a regular file (a pipe or a device?); give a "
+                            f"{what} file")
+    return info
+
+
 def read_small_text(path: str | os.PathLike[str], *, what: str = "file",
                     max_bytes: int = MAX_INPUT_BYTES) -> str:
     """Read a small UTF-8 text file whole, refusing what could hang or exhaust memory.
@@ -213,17 +252,7 @@ def read_small_text(path: str | os.PathLike[str], *, what: str = "file",
         or not UTF-8.
     """
     path = Path(path)
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise DataFileError(f"{path}: cannot read the {what} ({exc.strerror})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise DataFileError(f"{path}: is a folder, not a {what} file")
-    if not stat.S_ISREG(info.st_mode):
-        raise DataFileError(f"{path}: is not a regular file (a pipe or a device?); give a "
-                            f"{what} file")
+    info = check_regular_file(path, what=what)
     if info.st_size > max_bytes:
         raise DataFileError(f"{path}: {info.st_size:,} bytes is too large for a {what} "
                             f"(at most {max_bytes:,})")

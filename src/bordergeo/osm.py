@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from bordergeo.errors import DataFileError
+from bordergeo.inputs import check_regular_file
 
 __all__ = ["HIGHWAY_CLASSES", "DRIVABLE", "read_osm"]
 
@@ -98,10 +99,9 @@ def read_osm(
     except ImportError as exc:  # pragma: no cover - osmium is a dependency
         raise DataFileError("OSM import needs the 'osmium' package (pip install osmium)") from exc
     path = Path(path)
-    if not path.exists():
-        raise DataFileError(f"{path}: file not found")
     if not path.name.lower().endswith((".pbf", ".osm", ".osm.bz2", ".osm.gz")):
         raise DataFileError(f"{path}: not an OSM file (.osm.pbf, .osm, .osm.bz2, .osm.gz)")
+    check_regular_file(path, what="OSM extract")
     rows: list[tuple] = []
     coords: list[list[tuple[float, float]]] = []
     gates: list[tuple] = []
