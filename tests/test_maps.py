@@ -9,13 +9,16 @@ from conftest import write_dataset
 
 from bordergeo import BorderGeoError, load_dataset
 from bordergeo.maps import build_map, map_html, safe_text, save_map
+from bordergeo.markup import escape_text
 
 PAYLOAD = "<img src=x onerror=alert(1)>"
 
 
 def test_safe_text_escapes_html_and_template_literals() -> None:
+    assert safe_text is escape_text  # one escaping function, under its older name too
     assert safe_text(PAYLOAD) == "&lt;img src=x onerror=alert(1)&gt;"
-    assert safe_text("`${alert(1)}`") == "&#96;&#36;{alert(1)}&#96;"
+    assert safe_text("`${alert(1)}`") == "&#96;&#36;&#123;alert(1)&#125;&#96;"
+    assert safe_text("\\u003c") == "&#92;u003c"
     assert safe_text(None) == "" and safe_text(float("nan")) == ""
 
 
@@ -31,6 +34,27 @@ def test_injection_in_every_text_field_is_escaped(tmp_path, small_layers) -> Non
     assert "<img src=x" not in page
     assert "${alert(2)}" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_js_escapes_typed_in_data_stay_text(tmp_path, small_layers) -> None:
+    # a literal \u003c in a template literal would decode to "<"
+    escaped = "\\u003cimg src=x onerror=alert(1)\\u003e"
+    for layer in ("gates", "hubs", "markers"):
+        for feature in small_layers[layer]["features"]:
+            feature["properties"]["coord_source"] = escaped
+            if layer != "markers":
+                feature["properties"]["name_vi"] = escaped
+    small_layers["roads"]["features"][0]["properties"]["ref"] = escaped
+    ds = load_dataset(write_dataset(tmp_path / "evil", small_layers))
+    page = map_html(build_map(ds))
+    assert "\\u003cimg" not in page and "\\\\u003cimg" not in page
+    assert "&#92;u003cimg src=x onerror=alert(1)&#92;u003e" in page
+
+
+def test_title_is_never_a_jinja_template(small_dataset_dir) -> None:
+    page = map_html(build_map(load_dataset(small_dataset_dir), title="{{ 7*7 }} {% if 1 %}x"))
+    assert "&#123;&#123; 7*7 &#125;&#125; &#123;% if 1 %&#125;x" in page
+    assert ">49 " not in page
 
 
 def test_layers_and_no_tiles_by_default(small_dataset_dir) -> None:

@@ -1,15 +1,18 @@
-"""Folium maps of the border gates, markers, hubs, roads and the border line.
+r"""Folium maps of the border gates, markers, hubs, roads and the border line.
 
 The map needs no basemap: the border and the road layers draw it, and an online basemap is
-an opt-in layer that requests nothing until chosen. Every text that comes from data is
-escaped before it reaches the page, so a gate named ``<img src=x onerror=alert(1)>`` shows
-as text. :func:`save_map` writes the HTML atomically, optionally as one self-contained
-offline file (see :mod:`bordergeo.offline`).
+an opt-in layer that requests nothing until chosen. Markup is built with
+:func:`bordergeo.markup.html` templates and reaches folium only through the boundary helpers
+of :mod:`bordergeo.markup` (tooltips, popups, GeoJSON properties, layer names, page
+elements), which escape every text from data with the one function
+:func:`~bordergeo.markup.escape_text` (also :func:`safe_text` here): a gate named
+``<img src=x onerror=alert(1)>`` or ``\u003cimg ...\u003e`` shows as text.
+:func:`save_map` writes the HTML atomically, optionally as one self-contained offline file
+(see :mod:`bordergeo.offline`).
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 import os
@@ -27,6 +30,19 @@ import shapely
 from bordergeo.datasets import BorderDataset
 from bordergeo.errors import BorderGeoError
 from bordergeo.io import atomic_write_text
+from bordergeo.markup import (
+    Html,
+    escape_text,
+    escaped_frame,
+    feature_group,
+    geojson_tooltip,
+    html,
+    is_blank,
+    join,
+    page_element,
+    popup,
+    tooltip,
+)
 from bordergeo.routing import Route
 
 __all__ = [
@@ -74,33 +90,19 @@ BASEMAPS = {
 }
 
 
-def safe_text(value: object) -> str:
-    """Escape a value for any place in a folium page (HTML, JS template literal).
-
-    Parameters
-    ----------
-    value
-        Any value from data; ``None`` and NaN become an empty string.
-
-    Returns
-    -------
-    str
-        HTML-escaped text in which backticks and dollar signs are entities too, so it
-        cannot leave the JavaScript template literals folium wraps popups in.
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return ""
-    return html.escape(str(value), quote=True).replace("`", "&#96;").replace("$", "&#36;")
+#: Escape a value for any place in a folium page (HTML, JS template literal): the one
+#: escaping function, :func:`bordergeo.markup.escape_text`, under its older name.
+safe_text = escape_text
 
 
 def _present(value: object) -> bool:
-    return safe_text(value) != ""
+    return not is_blank(value)
 
 
-def _rows_html(rows: Iterable[tuple[str, object]]) -> str:
-    cells = "".join(f"<tr><th style='text-align:left;padding-right:6px'>{safe_text(k)}</th>"
-                    f"<td>{safe_text(v)}</td></tr>" for k, v in rows if _present(v))
-    return f"<table style='font-size:12px'>{cells}</table>"
+def _rows_html(rows: Iterable[tuple[object, object]]) -> Html:
+    cells = join(html("<tr><th style='text-align:left;padding-right:6px'>{}</th><td>{}</td>"
+                      "</tr>", k, v) for k, v in rows if _present(v))
+    return html("<table style='font-size:12px'>{}</table>", cells)
 
 
 def _lanes(gate: pd.Series) -> str:
@@ -120,7 +122,7 @@ def _capacity(gate: pd.Series) -> str:
     return text
 
 
-def gate_popup_html(gate: pd.Series, load: pd.Series | None = None) -> str:
+def gate_popup_html(gate: pd.Series, load: pd.Series | None = None) -> Html:
     """Return the popup HTML of one gate: names in three languages, lanes, hours, capacity.
 
     Parameters
@@ -133,19 +135,19 @@ def gate_popup_html(gate: pd.Series, load: pd.Series | None = None) -> str:
 
     Returns
     -------
-    str
-        Escaped HTML.
+    Html
+        The popup markup, every value escaped.
     """
-    title = (f"<b style='font-size:14px'>{safe_text(gate.get('name_vi'))}</b><br>"
-             f"{safe_text(gate.get('name_en'))}"
-             + (f" · {safe_text(gate.get('name_zh'))}" if _present(gate.get('name_zh')) else ""))
-    counterpart = " ".join(safe_text(gate.get(c)) for c in ("counterpart_en", "counterpart_zh")
+    name_zh = gate.get("name_zh")
+    title = html("<b style='font-size:14px'>{}</b><br>{}{}", gate.get("name_vi"),
+                 gate.get("name_en"), html(" · {}", name_zh) if _present(name_zh) else "")
+    counterpart = " ".join(str(gate.get(c)) for c in ("counterpart_en", "counterpart_zh")
                            if _present(gate.get(c)))
     rows = [
         ("Level", f"{gate.get('level')} ({gate.get('mode')})"),
         ("Status", gate.get("status")),
         ("Note", gate.get("status_note")),
-        ("Counterpart (CN)", html.unescape(counterpart)),
+        ("Counterpart (CN)", counterpart),
         ("Markers", gate.get("markers")),
         ("Lanes", _lanes(gate)),
         ("Hours, VN clock (UTC+7)", gate.get("hours_vn")),
@@ -163,14 +165,7 @@ def gate_popup_html(gate: pd.Series, load: pd.Series | None = None) -> str:
         rows += [("Modelled trucks/day", None if flow is None else f"{flow:,.0f}"),
                  ("Modelled mean wait", None if wait is None else f"{wait:.0f} min"),
                  ("Modelled queue", None if queue is None else f"{queue:,.0f} trucks")]
-    return f"<div style='min-width:240px'>{title}{_rows_html(rows)}</div>"
-
-
-def _escaped_frame(gdf: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
-    """Keep ``fields`` and the geometry, with every value escaped as text."""
-    data = {f: [safe_text(v) for v in gdf[f].tolist()] if f in gdf.columns else [""] * len(gdf)
-            for f in fields}
-    return gpd.GeoDataFrame(data, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+    return html("<div style='min-width:240px'>{}{}</div>", title, _rows_html(rows))
 
 
 def add_border(m: folium.Map, border: gpd.GeoDataFrame, *, name: str = "Border (VN–CN)"
@@ -191,14 +186,14 @@ def add_border(m: folium.Map, border: gpd.GeoDataFrame, *, name: str = "Border (
     folium.FeatureGroup
         The layer added.
     """
-    group = folium.FeatureGroup(name=name, show=True)
+    group = feature_group(name, show=True)
     if len(border):
         folium.GeoJson(
-            _escaped_frame(border, ["name", "source"]),
+            escaped_frame(border, ["name", "source"]),
             name=name,
             style_function=lambda _f: {"color": "#b71c1c", "weight": 3, "dashArray": "8 6",
                                        "opacity": 0.9},
-            tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+            tooltip=geojson_tooltip(["name"], labels=False),
         ).add_to(group)
     group.add_to(m)
     return group
@@ -234,9 +229,9 @@ def add_provinces(m: folium.Map, provinces: gpd.GeoDataFrame, *,
         label = next((c for c in ("name_vi", "name", "NAME_1", "id") if c in provinces.columns),
                      None)
     areas = provinces.to_crs("EPSG:4326") if provinces.crs is not None else provinces
-    group = folium.FeatureGroup(name=name, show=True)
+    group = feature_group(name, show=True)
     if len(areas):
-        frame = _escaped_frame(areas, [label] if label else [])
+        frame = escaped_frame(areas, [label] if label else [])
         frame = frame.rename(columns={label: "area"}) if label else frame.assign(area="")
         rounded = shapely.transform(frame.geometry.to_numpy(), lambda xy: np.round(xy, 5))
         frame = frame.set_geometry(gpd.GeoSeries(rounded, index=frame.index, crs=frame.crs))
@@ -245,7 +240,7 @@ def add_provinces(m: folium.Map, provinces: gpd.GeoDataFrame, *,
             name=name,
             style_function=lambda _f: {"color": "#5d4037", "weight": 1.5, "fillColor": "#d7ccc8",
                                        "fillOpacity": 0.15, "dashArray": "2 4"},
-            tooltip=folium.GeoJsonTooltip(["area"], labels=False),
+            tooltip=geojson_tooltip(["area"], labels=False),
         ).add_to(group)
     group.add_to(m)
     return group
@@ -275,27 +270,30 @@ def add_roads(m: folium.Map, roads: gpd.GeoDataFrame, *, name: str = "Roads",
     folium.FeatureGroup
         The layer added.
     """
-    group = folium.FeatureGroup(name=name, show=True)
+    group = feature_group(name, show=True)
     if len(roads):
         fields = ["ref", "name", "class", "lanes", "maxspeed_kph", "status"]
-        frame = _escaped_frame(roads, fields)
+        frame = escaped_frame(roads, fields)
         if len(frame) > merge_above:
             frame = _merge_equal_lines(frame, fields)
         rounded = shapely.transform(frame.geometry.to_numpy(), lambda xy: np.round(xy, 5))
         frame = frame.set_geometry(gpd.GeoSeries(rounded, index=frame.index, crs=frame.crs))
         data = frame.to_geo_dict(show_bbox=False, drop_id=False)
 
+        styles = {escape_text(c): s for c, s in ROAD_STYLES.items()}  # properties are escaped
+        open_status = escape_text("open")
+
         def style(feature: dict) -> dict:
             props = feature["properties"]
-            colour, weight = ROAD_STYLES.get(html.unescape(props["class"]), ("#555", 2))
-            dash = None if props["status"] == "open" else "6 6"
+            colour, weight = styles.get(props["class"], ("#555", 2))
+            dash = None if props["status"] == open_status else "6 6"
             return {"color": colour, "weight": weight, "dashArray": dash, "opacity": 0.85}
 
         folium.GeoJson(
             data,
             name=name,
             style_function=style,
-            tooltip=folium.GeoJsonTooltip(
+            tooltip=geojson_tooltip(
                 fields, aliases=["Road", "Name", "Class", "Lanes", "Max speed (km/h)", "Status"]),
         ).add_to(group)
     group.add_to(m)
@@ -331,16 +329,16 @@ def add_markers(m: folium.Map, markers: gpd.GeoDataFrame, *, name: str = "Border
     folium.FeatureGroup
         The layer added.
     """
-    group = folium.FeatureGroup(name=name, show=True)
+    group = feature_group(name, show=True)
     for row in markers.itertuples(index=False):
-        label = f"Mốc (marker) {safe_text(row.id)}"
+        label = html("Mốc (marker) {}", row.id)
         folium.CircleMarker(
             [row.geometry.y, row.geometry.x], radius=4, color="#212121", weight=1,
             fill=True, fill_color="#fafafa", fill_opacity=1.0,
-            tooltip=folium.Tooltip(label),
-            popup=folium.Popup(label + _rows_html([("Kind", row.kind),
-                                                   ("Coordinate", row.coord_source)]),
-                               parse_html=False, max_width=300),
+            tooltip=tooltip(label),
+            popup=popup(html("{}{}", label, _rows_html([("Kind", row.kind),
+                                                        ("Coordinate", row.coord_source)])),
+                        max_width=300),
         ).add_to(group)
     group.add_to(m)
     return group
@@ -364,16 +362,16 @@ def add_hubs(m: folium.Map, hubs: gpd.GeoDataFrame, *, name: str = "Inland hubs"
     folium.FeatureGroup
         The layer added.
     """
-    group = folium.FeatureGroup(name=name, show=True)
+    group = feature_group(name, show=True)
     for _, hub in hubs.iterrows():
-        body = (f"<b>{safe_text(hub['name_vi'])}</b><br>{safe_text(hub.get('name_en'))}"
-                + _rows_html([("Kind", hub["kind"]), ("Chinese", hub.get("name_zh")),
-                              ("Coordinate", f"{hub.get('coord_confidence') or '?'}: "
-                                             f"{hub.get('coord_source') or ''}")]))
+        body = html("<b>{}</b><br>{}{}", hub["name_vi"], hub.get("name_en"),
+                    _rows_html([("Kind", hub["kind"]), ("Chinese", hub.get("name_zh")),
+                                ("Coordinate", f"{hub.get('coord_confidence') or '?'}: "
+                                               f"{hub.get('coord_source') or ''}")]))
         folium.Marker(
             [hub.geometry.y, hub.geometry.x],
-            tooltip=folium.Tooltip(safe_text(hub["name_vi"])),
-            popup=folium.Popup(body, parse_html=False, max_width=320),
+            tooltip=tooltip(hub["name_vi"]),
+            popup=popup(body, max_width=320),
             icon=folium.Icon(color="darkblue", icon=_HUB_ICONS.get(hub["kind"], "circle"),
                              prefix="fa"),
         ).add_to(group)
@@ -407,52 +405,53 @@ def add_gates(m: folium.Map, gates: gpd.GeoDataFrame, *, name: str = "Border gat
     folium.FeatureGroup
         The layer added; markers carry a ``label`` option that the search box looks up.
     """
-    group = folium.FeatureGroup(name=name, show=True)
+    group = feature_group(name, show=True)
     by_gate = {} if load is None else {str(r["gate_id"]): r for _, r in load.iterrows()}
     for _, gate in gates.iterrows():
-        label = " / ".join(safe_text(gate.get(c)) for c in ("name_vi", "name_en", "name_zh")
-                           if _present(gate.get(c)))
+        # the search box shows its matches with innerHTML: the label is escaped text
+        label = join((gate.get(c) for c in ("name_vi", "name_en", "name_zh")
+                      if _present(gate.get(c))), sep=" / ")
         folium.Marker(
             [gate.geometry.y, gate.geometry.x],
-            tooltip=folium.Tooltip(f"{safe_text(gate['name_vi'])} ({safe_text(gate['status'])})"),
-            popup=folium.Popup(gate_popup_html(gate, by_gate.get(str(gate["id"]))),
-                               parse_html=False, max_width=380),
+            tooltip=tooltip(html("{} ({})", gate["name_vi"], gate["status"])),
+            popup=popup(gate_popup_html(gate, by_gate.get(str(gate["id"]))), max_width=380),
             icon=folium.Icon(color=gate_colour(gate), icon=_MODE_ICONS.get(gate["mode"], "flag"),
                              prefix="fa"),
-            label=label,
+            label=str(label),
         ).add_to(group)
     group.add_to(m)
     return group
 
 
-def _legend_html(gates: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> str:
-    def swatch(colour: str, label: str, *, line: bool = False, dashed: bool = False) -> str:
+def _legend_html(gates: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> Html:
+    def swatch(colour: str, label: str, *, line: bool = False, dashed: bool = False) -> Html:
         if line:
-            border = "dashed" if dashed else "solid"
-            mark = (f"<span style='display:inline-block;width:22px;height:0;border-top:4px "
-                    f"{border} {colour};vertical-align:middle;margin-right:6px'></span>")
+            mark = html("<span style='display:inline-block;width:22px;height:0;border-top:4px "
+                        "{} {};vertical-align:middle;margin-right:6px'></span>",
+                        "dashed" if dashed else "solid", colour)
         else:
-            mark = (f"<span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
-                    f"background:{colour};vertical-align:middle;margin-right:6px'></span>")
-        return f"<div>{mark}{safe_text(label)}</div>"
+            mark = html("<span style='display:inline-block;width:12px;height:12px;"
+                        "border-radius:6px;background:{};vertical-align:middle;"
+                        "margin-right:6px'></span>", colour)
+        return html("<div>{}{}</div>", mark, label)
 
     levels = [lv for lv in GATE_COLOURS if lv in set(gates["level"])]
     statuses = [s for s in _STATUS_COLOURS if s in set(gates["status"])]
     classes = [c for c in ROAD_STYLES if c in set(roads["class"])]
-    parts = ["<b>Gates</b> (<i class='fa fa-truck'></i> road, <i class='fa fa-train'></i> rail)"]
+    parts = [html("<b>Gates</b> (<i class='fa fa-truck'></i> road, "
+                  "<i class='fa fa-train'></i> rail)")]
     parts += [swatch(_ICON_HEX[GATE_COLOURS[lv]], lv) for lv in levels]
     parts += [swatch(_ICON_HEX[_STATUS_COLOURS[s]], s) for s in statuses]
-    parts += ["<b>Roads</b>"] + [swatch(ROAD_STYLES[c][0], c.replace("_", " "), line=True)
+    parts += [html("<b>Roads</b>")] + [swatch(ROAD_STYLES[c][0], c.replace("_", " "), line=True)
                                  for c in classes]
     if (roads["status"] != "open").any():
         parts.append(swatch("#777", "under construction / planned", line=True, dashed=True))
-    parts += ["<b>Other</b>", swatch("#b71c1c", "VN–CN border", line=True, dashed=True),
+    parts += [html("<b>Other</b>"), swatch("#b71c1c", "VN–CN border", line=True, dashed=True),
               swatch(_ICON_HEX["darkblue"], "inland hub"), swatch("#fafafa", "border marker")]
-    return ("<div id='bordergeo-legend' style='position:fixed;top:170px;left:12px;z-index:999;"
-            "background:rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;"
-            "border-radius:4px;font:12px/1.5 sans-serif;max-height:calc(100vh - 260px);"
-            "overflow:auto'>"
-            + "".join(parts) + "</div>")
+    return html("<div id='bordergeo-legend' style='position:fixed;top:170px;left:12px;"
+                "z-index:999;background:rgba(255,255,255,0.92);padding:8px 10px;"
+                "border:1px solid #999;border-radius:4px;font:12px/1.5 sans-serif;"
+                "max-height:calc(100vh - 260px);overflow:auto'>{}</div>", join(parts))
 
 
 def _hubs_near(hubs: gpd.GeoDataFrame, anchor: gpd.GeoSeries, *, km: float = 250.0
@@ -465,8 +464,8 @@ def _hubs_near(hubs: gpd.GeoDataFrame, anchor: gpd.GeoSeries, *, km: float = 250
     return hubs[(dx ** 2 + dy ** 2) ** 0.5 <= km]
 
 
-def _add_html(m: folium.Map, markup: str) -> None:
-    m.get_root().html.add_child(branca.element.Element(markup))
+def _add_html(m: folium.Map, markup: Html) -> None:
+    m.get_root().html.add_child(page_element(markup))
 
 
 def build_map(
@@ -527,10 +526,10 @@ def build_map(
                              f"{', '.join(BASEMAPS)} or none")
     m = folium.Map(tiles=None, maxZoom=18, control_scale=True, location=[21.9, 106.7],
                    zoom_start=9)
-    folium.FeatureGroup(name="No basemap (offline)", overlay=False, show=True).add_to(m)
+    feature_group("No basemap (offline)", overlay=False, show=True).add_to(m)
     if basemap is not None:
         tiles, attr = BASEMAPS[basemap]
-        folium.TileLayer(tiles, name=f"{tiles} (online)", attr=attr, overlay=False,
+        folium.TileLayer(tiles, name=escape_text(f"{tiles} (online)"), attr=attr, overlay=False,
                          show=False).add_to(m)
     from bordergeo import overlays
 
@@ -563,10 +562,10 @@ def build_map(
     _add_html(m, _legend_html(dataset.gates, dataset.roads))
     if gate_load is not None or road_load is not None:
         _add_html(m, overlays.congestion_legend_html())
-    _add_html(m, "<div id='bordergeo-title' style='position:fixed;top:10px;left:60px;"
-                 "z-index:9999;background:rgba(255,255,255,0.92);padding:4px 10px;"
-                 f"border:1px solid #999;border-radius:4px;font:bold 15px sans-serif'>"
-                 f"{safe_text(title)}</div>")
+    _add_html(m, html("<div id='bordergeo-title' style='position:fixed;top:10px;left:60px;"
+                      "z-index:9999;background:rgba(255,255,255,0.92);padding:4px 10px;"
+                      "border:1px solid #999;border-radius:4px;font:bold 15px sans-serif'>"
+                      "{}</div>", title))
     frames = [df for df in (dataset.gates, dataset.border, dataset.markers) if len(df)]
     if frames and (routes or corridors is not None) and len(dataset.hubs):
         frames.append(_hubs_near(dataset.hubs, pd.concat([f.geometry for f in frames])))

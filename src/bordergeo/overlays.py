@@ -2,8 +2,10 @@
 
 Each ``add_*`` function draws one result of the routing or congestion modules on a Folium
 map as its own layer (toggled in the layer control) and returns it. Every path carries a
-``bordergeo-*`` CSS class so that tests and stylesheets can find it, and every text from
-data goes through :func:`bordergeo.maps.safe_text`.
+``bordergeo-*`` CSS class so that tests and stylesheets can find it. Tooltips, popups and
+legends are built with :func:`bordergeo.markup.html` templates and handed to folium through
+:mod:`bordergeo.markup`, so every text from data (a road ``ref``, a gate name, a label) is
+escaped by the one function :func:`~bordergeo.markup.escape_text`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,16 @@ import shapely
 
 from bordergeo.datasets import BorderDataset
 from bordergeo.errors import BorderGeoError
-from bordergeo.maps import safe_text
+from bordergeo.markup import (
+    Html,
+    feature_group,
+    html,
+    is_blank,
+    join,
+    popup,
+    script_json,
+    tooltip,
+)
 from bordergeo.routing import Route, Router
 
 __all__ = [
@@ -114,16 +125,16 @@ def add_routes(m: folium.Map, routes: Sequence[Route], *, name: str = "Routes to
     -------
     folium.FeatureGroup
     """
-    group = folium.FeatureGroup(name=name, show=show)
+    group = feature_group(name, show=show)
     colours: dict[str, str] = {}
     for route in routes:
         colour = colours.setdefault(route.destination.label,
                                     ROUTE_COLOURS[len(colours) % len(ROUTE_COLOURS)])
-        text = (f"{safe_text(route.origin.label)} → {safe_text(route.destination.label)}: "
-                f"{route.length_km:.1f} km, {route.travel_time_min:.0f} min"
-                + (f" via {safe_text(route.road_sequence)}" if route.refs else ""))
+        text = html("{} → {}: {:.1f} km, {:.0f} min{}", route.origin.label,
+                    route.destination.label, route.length_km, route.travel_time_min,
+                    html(" via {}", route.road_sequence) if route.refs else "")
         folium.PolyLine(_lat_lon(route.geometry), color=colour, weight=5, opacity=0.75,
-                        tooltip=folium.Tooltip(text), class_name="bordergeo-route",
+                        tooltip=tooltip(text), class_name="bordergeo-route",
                         ).add_to(group)
     group.add_to(m)
     return group
@@ -155,7 +166,7 @@ def add_corridors(m: folium.Map, flows: gpd.GeoDataFrame, *,
     """
     if "trucks_per_day" not in flows.columns:
         raise BorderGeoError("corridor flows need a trucks_per_day column")
-    group = folium.FeatureGroup(name=name, show=show)
+    group = feature_group(name, show=show)
     flows = _to_wgs84(flows)
     peak = float(flows["trucks_per_day"].max()) if len(flows) else 0.0
     if peak > 0:
@@ -166,9 +177,11 @@ def add_corridors(m: folium.Map, flows: gpd.GeoDataFrame, *,
             if line is None or line.is_empty:
                 continue
             weight = 2.0 + 12.0 * math.sqrt(float(trucks) / peak)
-            label = f"{safe_text(ref)}: {float(trucks):,.0f} trucks/day".lstrip(": ")
+            label = html("{:,.0f} trucks/day", float(trucks))
+            if not is_blank(ref):
+                label = html("{}: {}", ref, label)
             polyline = folium.PolyLine(_lat_lon(line), color="#0d47a1", weight=round(weight, 1),
-                                       opacity=0.6, tooltip=folium.Tooltip(label),
+                                       opacity=0.6, tooltip=tooltip(label),
                                        class_name="bordergeo-corridor")
             polyline.add_to(group)
             if float(trucks) >= 0.2 * peak:
@@ -203,18 +216,18 @@ def add_road_congestion(m: folium.Map, flows: gpd.GeoDataFrame, *,
     """
     if "volume_capacity" not in flows.columns:
         raise BorderGeoError("road congestion needs a volume_capacity column")
-    group = folium.FeatureGroup(name=name, show=show)
+    group = feature_group(name, show=show)
     flows = _to_wgs84(flows)
     lines = rounded_lines(flows.geometry)
     for line, (_, row) in zip(lines, flows.iterrows(), strict=True):
         if line is None or line.is_empty:
             continue
         ratio = float(row["volume_capacity"])
-        label = (f"{safe_text(row.get('ref'))} v/c {ratio:.2f}: "
-                 f"{float(row.get('trucks_per_day', np.nan)):,.0f} of "
-                 f"{float(row.get('capacity_trucks_day', np.nan)):,.0f} trucks/day")
+        label = html("{} v/c {:.2f}: {:,.0f} of {:,.0f} trucks/day", row.get("ref"), ratio,
+                     float(row.get("trucks_per_day", np.nan)),
+                     float(row.get("capacity_trucks_day", np.nan)))
         folium.PolyLine(_lat_lon(line), color=load_colour(ratio), weight=4, opacity=0.9,
-                        tooltip=folium.Tooltip(label), class_name="bordergeo-road-vc",
+                        tooltip=tooltip(label), class_name="bordergeo-road-vc",
                         ).add_to(group)
     group.add_to(m)
     return group
@@ -259,7 +272,7 @@ def add_gate_congestion(m: folium.Map, gates: gpd.GeoDataFrame, table: pd.DataFr
     -------
     folium.FeatureGroup
     """
-    group = folium.FeatureGroup(name=name, show=show)
+    group = feature_group(name, show=show)
     rows = _gate_rows(gates, table)
     rows = rows[pd.to_numeric(rows["capacity_trucks_day"], errors="coerce").fillna(0) > 0]
     peak = max(float(rows["trucks_per_day"].max()) if len(rows) else 0.0, 1.0)
@@ -277,15 +290,15 @@ def add_gate_congestion(m: folium.Map, gates: gpd.GeoDataFrame, table: pd.DataFr
             clear = row["days_to_clear"]
             details.append(("Days to clear", "never (grows)" if pd.isna(clear)
                             else f"{float(clear):g}"))
-        body = "".join(f"<tr><th style='text-align:left;padding-right:6px'>{k}</th>"
-                       f"<td>{safe_text(v)}</td></tr>" for k, v in details)
-        popup = f"<b>{safe_text(row['name'])}</b><table style='font-size:12px'>{body}</table>"
+        body = join(html("<tr><th style='text-align:left;padding-right:6px'>{}</th>"
+                         "<td>{}</td></tr>", k, v) for k, v in details)
+        content = html("<b>{}</b><table style='font-size:12px'>{}</table>", row["name"], body)
         folium.CircleMarker(
             [row["lat"], row["lon"]], radius=round(6 + 22 * math.sqrt(flow / peak), 1),
             color="#212121", weight=1, fill=True, fill_color=load_colour(ratio),
-            fill_opacity=0.75, popup=folium.Popup(popup, max_width=300),
-            tooltip=folium.Tooltip(f"{safe_text(row['name'])}: {flow:,.0f} trucks/day, "
-                                   f"{100 * ratio:.0f} % of capacity"),
+            fill_opacity=0.75, popup=popup(content, max_width=300),
+            tooltip=tooltip(html("{}: {:,.0f} trucks/day, {:.0f} % of capacity", row["name"],
+                                 flow, 100 * ratio)),
             class_name="bordergeo-gate-load",
         ).add_to(group)
     group.add_to(m)
@@ -341,49 +354,52 @@ def add_backlog_timeline(m: folium.Map, gates: gpd.GeoDataFrame, series: pd.Data
             "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
             "properties": {
                 "times": [day],
-                "popup": f"<b>{safe_text(name)}</b><br>{safe_text(day)}: "
-                         f"{count:,.0f} {safe_text(label)}"
-                         + (f" ({safe_text(kind)})" if kind else ""),
+                # Leaflet shows the popup property with innerHTML
+                "popup": str(html("<b>{}</b><br>{}: {:,.0f} {}{}", name, day, count, label,
+                                  html(" ({})", kind) if kind else "")),
                 "icon": "circle",
                 "iconstyle": {"fillColor": fill, "fillOpacity": 0.45, "stroke": True,
                               "color": edge, "weight": 1.5,
                               "radius": round(4 + 30 * math.sqrt(count / peak), 1)},
             },
         })
+    # folium writes a dict as plain JSON into the <script>; script_json escapes "</script>"
     timeline = folium.plugins.TimestampedGeoJson(
-        {"type": "FeatureCollection", "features": features}, period="P1D", duration="PT23H",
+        script_json({"type": "FeatureCollection", "features": features}), period="P1D",
+        duration="PT23H",
         add_last_point=False, auto_play=False, loop=False, date_options="YYYY-MM-DD",
         time_slider_drag_update=True)
     timeline.add_to(m)
     return timeline
 
 
-def _dot(colour: str, text: str) -> str:
-    return (f"<div><span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
-            f"background:{colour};opacity:0.8;vertical-align:middle;margin-right:6px'></span>"
-            f"{text}</div>")
+def _dot(colour: str, text: object) -> Html:
+    return html("<div><span style='display:inline-block;width:12px;height:12px;"
+                "border-radius:6px;background:{};opacity:0.8;vertical-align:middle;"
+                "margin-right:6px'></span>{}</div>", colour, text)
 
 
-def _legend_box(element_id: str, position: str, body: str) -> str:
-    return (f"<div id='{element_id}' style='position:fixed;{position};z-index:999;"
-            "background:rgba(255,255,255,0.92);padding:6px 10px;border:1px solid #999;"
-            f"border-radius:4px;font:12px/1.5 sans-serif'>{body}</div>")
+def _legend_box(element_id: str, position: str, body: Html) -> Html:
+    return html("<div id='{}' style='position:fixed;{};z-index:999;"
+                "background:rgba(255,255,255,0.92);padding:6px 10px;border:1px solid #999;"
+                "border-radius:4px;font:12px/1.5 sans-serif'>{}</div>",
+                element_id, position, body)
 
 
-def timeline_legend_html(kinds: Sequence[str]) -> str:
+def timeline_legend_html(kinds: Sequence[str]) -> Html:
     """Return the legend box of the time-slider circles (observed, modelled)."""
-    rows = "".join(_dot(TIMELINE_COLOURS[k][0], f"{k} backlog") for k in kinds
-                   if k in TIMELINE_COLOURS)
+    rows = join(_dot(TIMELINE_COLOURS[k][0], f"{k} backlog") for k in kinds
+                if k in TIMELINE_COLOURS)
     return _legend_box("bordergeo-timeline-legend", "bottom:44px;left:600px",
-                       "<b>Time slider</b> (circle size: trucks waiting)" + rows)
+                       html("<b>Time slider</b> (circle size: trucks waiting){}", rows))
 
 
-def congestion_legend_html() -> str:
+def congestion_legend_html() -> Html:
     """Return the legend box of the load colours (utilisation and volume/capacity)."""
-    rows = "".join(_dot(colour, text) for _, colour, text in LOAD_CLASSES)
+    rows = join(_dot(colour, text) for _, colour, text in LOAD_CLASSES)
     return _legend_box("bordergeo-congestion-legend", "bottom:44px;right:12px",
-                       "<b>Load (flow / capacity)</b>" + rows
-                       + "<div style='color:#555'>circle size: trucks/day</div>")
+                       html("<b>Load (flow / capacity)</b>{}"
+                            "<div style='color:#555'>circle size: trucks/day</div>", rows))
 
 
 def fastest_routes(router: Router, *, origins: Sequence[str] | None = None,
