@@ -71,3 +71,29 @@ def test_bad_export_targets(tmp_path):
     with pytest.raises(DataFileError, match="a .gpkg file or to a folder"):
         write_layers(load_dataset().layers(), tmp_path / "x.txt")
     assert not list(tmp_path.iterdir())
+
+
+def test_export_twice_gives_the_same_geopackage(tmp_path, capsys):
+    first, second = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
+    assert main(["export", str(first)]) == 0
+    assert main(["export", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_shapefile_export_refuses_what_it_would_cut(tmp_path, capsys):
+    # the bundled roads carry source notes longer than a dBASE field holds
+    assert main(["export", str(tmp_path / "shp"), "--format", "shp"]) == 1
+    err = capsys.readouterr().err
+    assert "Shapefile" in err and "GeoPackage" in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_formula_in_an_exported_table_is_text(tmp_path):
+    frame = pd.DataFrame({"scenario": ["=cmd|'/C calc'!A0", "baseline"], "wait_h": [-1.5, 2.0]})
+    write_table(frame, tmp_path / "s.csv")
+    assert (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines() == [
+        "scenario,wait_h", "'=cmd|'/C calc'!A0,-1.5", "baseline,2.0"]
+    write_table({"scenarios": frame}, tmp_path / "s.xlsx")
+    back = pd.read_excel(tmp_path / "s.xlsx")
+    assert back["scenario"].tolist() == ["'=cmd|'/C calc'!A0", "baseline"]
+    assert back["wait_h"].tolist() == [-1.5, 2.0]

@@ -126,50 +126,54 @@ def prepare_vendor(node_modules: Path, vendor: Path, *, heat_js: Path | None = N
     node_modules, vendor = Path(node_modules), Path(vendor)
     tmp = Path(tempfile.mkdtemp(prefix=".vendor-", dir=vendor.parent if vendor.parent.exists()
                                 else None))
-    generated = tmp / "_generated"
-    (generated / "fonts").mkdir(parents=True)
-    for font in (node_modules / "bootstrap3/dist/fonts").glob("glyphicons-halflings-regular.*"):
-        shutil.copy2(font, generated / "fonts" / font.name)
-    (generated / "bootstrap-glyphicons.css").write_text(_glyphicons_css(node_modules), "utf-8")
-    (generated / "awesome-rotate.css").write_text(_rotate_css(), "utf-8")
-    (generated / "timedimension-control.css").write_text(_timedimension_css(node_modules),
-                                                          "utf-8")
-    shutil.copy2(heat_js or _folium_heat(), generated / "leaflet_heat.min.js")
-    packages = set()
-    for rel in sorted(set(CDN_TO_VENDOR.values())):
-        if rel.startswith("_generated/"):
-            continue
-        src, dst = node_modules / rel, tmp / rel
-        if not src.exists():
-            raise RuntimeError(f"{src} is missing: run npm ci in assets/")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst)
-        parts = Path(rel).parts
-        packages.add("/".join(parts[:2]) if parts[0].startswith("@") else parts[0])
-        if rel.endswith(".css"):
-            for ref in _css_refs(src.read_text(encoding="utf-8")):
-                ref_src = (src.parent / _strip(ref)).resolve()
-                ref_dst = (dst.parent / _strip(ref)).resolve()
-                if ref_src.exists() and not ref_dst.exists():
-                    ref_dst.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(ref_src, ref_dst)
-    images = node_modules / "leaflet/dist/images"
-    shutil.copytree(images, tmp / "leaflet/dist/images", dirs_exist_ok=True)
-    for package in sorted(packages | {"bootstrap3"}):
-        for licence in sorted((node_modules / package).glob("LICEN[CS]E*")):
-            (tmp / package).mkdir(parents=True, exist_ok=True)
-            shutil.copy2(licence, tmp / package / licence.name)
-    versions = {}
-    for package in sorted(packages | {"bootstrap3"}):
-        meta = json.loads((node_modules / package / "package.json").read_text("utf-8"))
-        versions[package] = meta.get("version")
-    (tmp / _MANIFEST).write_text(json.dumps({"packages": versions, "files": sorted(
-        str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())}, indent=1) + "\n",
-        encoding="utf-8")
-    if vendor.exists():
-        shutil.rmtree(vendor)
-    vendor.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, vendor)
+    try:
+        generated = tmp / "_generated"
+        (generated / "fonts").mkdir(parents=True)
+        for font in (node_modules / "bootstrap3/dist/fonts").glob("glyphicons-halflings-regular.*"):
+            shutil.copy2(font, generated / "fonts" / font.name)
+        (generated / "bootstrap-glyphicons.css").write_text(_glyphicons_css(node_modules), "utf-8")
+        (generated / "awesome-rotate.css").write_text(_rotate_css(), "utf-8")
+        (generated / "timedimension-control.css").write_text(_timedimension_css(node_modules),
+                                                              "utf-8")
+        shutil.copy2(heat_js or _folium_heat(), generated / "leaflet_heat.min.js")
+        packages = set()
+        for rel in sorted(set(CDN_TO_VENDOR.values())):
+            if rel.startswith("_generated/"):
+                continue
+            src, dst = node_modules / rel, tmp / rel
+            if not src.exists():
+                raise RuntimeError(f"{src} is missing: run npm ci in assets/")
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+            parts = Path(rel).parts
+            packages.add("/".join(parts[:2]) if parts[0].startswith("@") else parts[0])
+            if rel.endswith(".css"):
+                for ref in _css_refs(src.read_text(encoding="utf-8")):
+                    ref_src = (src.parent / _strip(ref)).resolve()
+                    ref_dst = (dst.parent / _strip(ref)).resolve()
+                    if ref_src.exists() and not ref_dst.exists():
+                        ref_dst.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(ref_src, ref_dst)
+        images = node_modules / "leaflet/dist/images"
+        shutil.copytree(images, tmp / "leaflet/dist/images", dirs_exist_ok=True)
+        for package in sorted(packages | {"bootstrap3"}):
+            for licence in sorted((node_modules / package).glob("LICEN[CS]E*")):
+                (tmp / package).mkdir(parents=True, exist_ok=True)
+                shutil.copy2(licence, tmp / package / licence.name)
+        versions = {}
+        for package in sorted(packages | {"bootstrap3"}):
+            meta = json.loads((node_modules / package / "package.json").read_text("utf-8"))
+            versions[package] = meta.get("version")
+        (tmp / _MANIFEST).write_text(json.dumps({"packages": versions, "files": sorted(
+            str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())}, indent=1) + "\n",
+            encoding="utf-8")
+        if vendor.exists():
+            shutil.rmtree(vendor)
+        vendor.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, vendor)
+    except BaseException:  # leave no half-prepared folder behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def find_npm() -> list[str] | None:

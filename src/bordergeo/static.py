@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bordergeo.datasets import BorderDataset
-from bordergeo.errors import BorderGeoError
+from bordergeo.errors import BorderGeoError, DataFileError
 from bordergeo.io import atomic_write
 from bordergeo.maps import GATE_COLOURS, ROAD_STYLES
 from bordergeo.network import RoadNetwork
@@ -33,6 +34,10 @@ logger = logging.getLogger(__name__)
 
 _GATE_HEX = {"international": "#d63e2a", "main": "#f69730", "secondary": "#38aadd",
              "crossing": "#436978"}
+
+#: Metadata that would make two runs differ (a date, the writing software) is left out.
+_FIGURE_METADATA = {"png": {"Software": None}, "svg": {"Date": None},
+                    "pdf": {"CreationDate": None}}
 
 
 def plot_map(dataset: BorderDataset, *, routes: Sequence[Route] | None = None,
@@ -198,29 +203,41 @@ def time_distance_chart(route: Route, network: RoadNetwork, *,
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
-    """Write a figure to PNG (or SVG/PDF by suffix) atomically.
+    """Write a figure to PNG (or SVG/PDF by suffix) atomically, the same bytes on every run.
+
+    The figure is drawn in memory first, then written through bordergeo's one atomic writer
+    (:func:`bordergeo.io.atomic_write`). The files carry no date and no random ids: PNG
+    without the "Software" entry, SVG without a date and with ids drawn from a fixed salt
+    (``svg.hashsalt``), PDF without a creation date. Same figure and same matplotlib, same
+    bytes.
 
     Parameters
     ----------
     fig
         The figure.
     path
-        Destination file.
+        Destination file: ``.png``, ``.svg`` or ``.pdf``.
     dpi
         Resolution of raster output.
 
     Returns
     -------
     pathlib.Path
+
+    Raises
+    ------
+    DataFileError
+        If the suffix is not one of those, or the file cannot be written.
     """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".") or "png"
-    if fmt not in ("png", "svg", "pdf"):
-        raise BorderGeoError(f"{path}: a figure is written as .png, .svg or .pdf")
+    if fmt not in _FIGURE_METADATA:
+        raise DataFileError(f"{path}: a figure is written as .png, .svg or .pdf")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=dpi, metadata={"Software": None} if fmt == "png"
-                else None)
+    with matplotlib.rc_context({"svg.hashsalt": "bordergeo"}):
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_FIGURE_METADATA[fmt])
     with atomic_write(path, mode="wb") as handle:
         handle.write(buffer.getvalue())
     logger.info("wrote %s", path)
     return path
+
