@@ -7,12 +7,14 @@ render the same on a server. In a notebook they display inline.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import matplotlib
@@ -40,6 +42,21 @@ _FIGURE_METADATA = {"png": {"Software": None}, "svg": {"Date": None},
                     "pdf": {"CreationDate": None}}
 
 
+def _text_as_given(build: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Build a figure with mathtext off: a ``$`` in a name from data is drawn as a ``$``.
+
+    With mathtext on, a gate named ``$x^{$`` (an unclosed group) would fail when the figure
+    is drawn, and ``$x^2$`` would be typeset; matplotlib reads ``text.parse_math`` when
+    each text is created.
+    """
+    @functools.wraps(build)
+    def wrapper(*args: Any, **kwargs: Any) -> Figure:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return build(*args, **kwargs)
+    return wrapper
+
+
+@_text_as_given
 def plot_map(dataset: BorderDataset, *, routes: Sequence[Route] | None = None,
              corridors: gpd.GeoDataFrame | None = None,
              gate_load: pd.DataFrame | None = None, title: str | None = None,
@@ -139,6 +156,7 @@ def _default_extent(dataset: BorderDataset) -> tuple[float, float, float, float]
     return x0 - pad_x, y0 - pad_y, x1 + pad_x, y1 + pad_y
 
 
+@_text_as_given
 def time_distance_chart(route: Route, network: RoadNetwork, *,
                         border_wait_h: float = 0.0, title: str | None = None,
                         figsize: tuple[float, float] = (8.0, 4.5)) -> Figure:
