@@ -67,3 +67,15 @@ def small_layers() -> dict:
 def small_dataset_dir(tmp_path: Path) -> Path:
     """A folder holding the small valid dataset as GeoJSON files."""
     return write_dataset(tmp_path / "data")
+
+
+def replace_layer(folder: Path, name: str, gdf, suffix: str = ".gpkg") -> Path:
+    """Replace the ``name`` layer of a dataset folder by ``gdf`` written as ``suffix``."""
+    for old in folder.glob(f"{name}.*"):
+        old.unlink()
+    path = folder / f"{name}{suffix}"
+    if suffix == ".parquet":
+        gdf.to_parquet(path)
+    else:
+        gdf.to_file(path)
+    return path

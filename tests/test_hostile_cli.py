@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -149,6 +150,15 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str], list[str]]] = {
                                  "-o", "out.html"], ["--days"]),
     "map-initial-nan": (_nothing, ["map", "--initial-backlog", "nan", "-o", "out.html"],
                         ["--initial-backlog", "finite"]),
+    # 4. outputs that cannot be written
+    "output-is-folder": (_folder("out.txt"), QUEUE + ["--servers", "2", "-o", "out.txt"],
+                         ["out.txt"]),
+    "output-parent-is-file": (_write("file", "x"), QUEUE + ["--servers", "2", "-o",
+                                                            "file/out.txt"], ["file"]),
+    "map-output-is-folder": (_folder("m.html"), ["map", "-o", "m.html"], ["m.html"]),
+    "xlsx-output-is-folder": (_folder("g.xlsx"), ["gates", "-o", "g.xlsx"], ["g.xlsx"]),
+    "export-shp-long-text": (_nothing, ["export", "shp-out", "--format", "shp"],
+                             ["Shapefile", "GeoPackage"]),
     # 5. numbers that used to give a wrong answer with exit 0
     "queue-cv2-nan": (_nothing, QUEUE + ["--servers", "2", "--service-cv2", "nan"],
                       ["--service-cv2", "finite"]),
@@ -216,3 +226,53 @@ def test_numbers_at_their_bounds_are_accepted(capsys):
     assert main(["backlog", "--arrivals-per-day", "400", "--capacity-per-day", "350",
                  "--days", "3660", "--format", "json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["backlog"]) == 3660
+
+
+def test_stale_temporaries_of_killed_runs_are_removed_at_start(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    old_folder = tmp_path / ".bordergeo-tmp-killed"
+    old_folder.mkdir()
+    (old_folder / "out.txt").write_text("half", encoding="utf-8")
+    legacy = tmp_path / ".bordergeo-ab12cd34"
+    legacy.mkdir()
+    fresh = tmp_path / ".bordergeo-tmp-running"
+    fresh.mkdir()
+    two_hours_ago = time.time() - 7200
+    for path in (old_folder / "out.txt", old_folder, legacy):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    assert main(QUEUE + ["--servers", "2", "-o", "out.txt"]) == 0
+    assert not old_folder.exists() and not legacy.exists()
+    assert fresh.exists()  # another process may be writing there
+
+
+def test_csv_and_workbook_outputs_hold_no_live_formula(tmp_path, monkeypatch, small_layers):
+    from conftest import write_dataset
+    from openpyxl import load_workbook
+
+    monkeypatch.chdir(tmp_path)
+    gate = small_layers["gates"]["features"][0]["properties"]
+    gate["name_vi"] = "=HYPERLINK(\"http://x.invalid\",\"click\")"
+    gate["name_en"] = "@SUM(A1:A2)"
+    gate["status_note"] = "+1+cmd|' /C calc'!A0"
+    data = write_dataset(tmp_path / "data", small_layers)
+    assert main(["gates", "--data", str(data), "--format", "csv", "-o", "g.csv"]) == 0
+    text = (tmp_path / "g.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and "'@SUM" in text and "'+1+cmd" in text
+    assert main(["gates", "--data", str(data), "-o", "g.xlsx"]) == 0
+    sheet = load_workbook(tmp_path / "g.xlsx")["gates"]
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert any(c.value == "'=HYPERLINK(\"http://x.invalid\",\"click\")" for c in cells)
+
+
+def test_dollar_signs_in_names_are_drawn_as_text_in_figures(tmp_path, monkeypatch,
+                                                             small_layers):
+    from conftest import write_dataset
+
+    monkeypatch.chdir(tmp_path)
+    small_layers["gates"]["features"][0]["properties"]["name_vi"] = r"$x^{$ gate"
+    small_layers["hubs"]["features"][0]["properties"]["name_vi"] = r"$\frac{1}{2}$ hub"
+    data = write_dataset(tmp_path / "data", small_layers)
+    assert main(["map", "--data", str(data), "--routes", "-o", "m.html", "--png", "m.svg"]) == 0
+    assert main(["route", "--data", str(data), "hub-x", "gate-a", "--chart", "c.svg"]) == 0
+    assert (tmp_path / "m.svg").stat().st_size > 0 and (tmp_path / "c.svg").stat().st_size > 0

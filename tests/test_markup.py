@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import pickle
+import re
 
 import folium
 import geopandas as gpd
@@ -147,7 +148,7 @@ def test_page_element_is_written_verbatim_never_compiled() -> None:
     page = m.get_root().render()
     assert "<div>{{ 7*7 }} &#123;% x</div>" in page
     assert "&lt;p&gt;&#123;&#123; 7*7 &#125;&#125;&lt;/p&gt;" in page
-    assert "49" not in page
+    assert not re.search(r">\s*49\b", page)  # element ids are random hex: look at text only
 
 
 def test_escaped_frame() -> None:

@@ -7,7 +7,6 @@ come back as one line on stderr and a non-zero exit status, never a traceback.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import math
@@ -20,7 +19,7 @@ import pandas as pd
 
 from bordergeo import __version__
 from bordergeo.datasets import LAYERS, BorderDataset, load_dataset, load_layer
-from bordergeo.errors import BorderGeoError
+from bordergeo.errors import BorderGeoError, ValidationError
 from bordergeo.inputs import (
     MAX_CV2,
     MAX_DAYS,
@@ -31,7 +30,7 @@ from bordergeo.inputs import (
     MAX_TRUCKS_PER_DAY,
     check_number,
 )
-from bordergeo.io import atomic_write_text
+from bordergeo.io import atomic_write_text, csv_text, remove_stale_temporaries
 
 __all__ = ["main", "build_parser", "reference_markdown"]
 
@@ -46,6 +45,24 @@ MAX_ALTERNATIVES = 20
 _GATE_TABLE_COLUMNS = ["id", "name_vi", "name_en", "name_zh", "level", "mode", "status",
                        "lanes_export", "lanes_import", "hours_vn", "hours_cn",
                        "capacity_trucks_day"]
+
+
+#: Options naming a file (or folder) the command writes.
+_OUTPUT_OPTIONS = ("output", "png", "chart", "roads_output", "gates_output")
+
+
+def _clear_stale_temporaries(args: argparse.Namespace) -> None:
+    """Remove what killed runs left beside this run's outputs (older than an hour)."""
+    folders = set()
+    for name in _OUTPUT_OPTIONS:
+        value = getattr(args, name, None)
+        if value:
+            path = Path(value)
+            folders.add(path.parent)
+            if path.is_dir():
+                folders.add(path)
+    for folder in sorted(folders):
+        remove_stale_temporaries(folder)
 
 
 def _whole(name: str, low: int, high: int):  # -> Callable[[str], int]
@@ -104,9 +121,7 @@ def cmd_gates(args: argparse.Namespace) -> int:
     elif args.format == "geojson":
         text = gates.to_json(ensure_ascii=False, indent=1, drop_id=True)
     elif args.format == "csv":
-        buffer = io.StringIO()
-        pd.DataFrame(_records(gates)).to_csv(buffer, index=False, lineterminator="\n")
-        text = buffer.getvalue()
+        text = csv_text(pd.DataFrame(_records(gates)))
     else:
         table = pd.DataFrame(gates[[c for c in _GATE_TABLE_COLUMNS if c in gates.columns]])
         table = table.astype(object).where(table.notna(), "")
@@ -125,11 +140,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if layer is None:
             raise BorderGeoError(f"{path}: cannot tell which layer this file is from its name; "
                                  f"pass --layer ({', '.join(LAYERS)})")
-    if layer is not None:
-        gdf = load_layer(path, layer)
-        print(f"ok: {path} is a valid {layer} layer ({len(gdf)} rows)")
-        return 0
-    dataset = load_dataset(path)
+    cap = args.max_problems
+    try:
+        if layer is not None:
+            gdf = load_layer(path, layer)
+            print(f"ok: {path} is a valid {layer} layer ({len(gdf)} rows)")
+            return 0
+        dataset = load_dataset(path)
+    except ValidationError as exc:
+        problems = exc.problems
+        if len(problems) == 1:  # the one-line form main() uses for every error
+            print(f"bordergeo: error: {problems[0]}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        by_file: dict[str, list] = {}
+        for problem in problems:
+            by_file.setdefault(problem.source or str(path), []).append(problem)
+        lines = [f"bordergeo: error: {path}: {len(problems)} problems in {len(by_file)} "
+                 f"file{'s' if len(by_file) > 1 else ''}"]
+        shown = 0
+        for source, found in by_file.items():
+            if cap and shown >= cap:
+                break
+            lines.append(f"{source}: {len(found)} problem{'s' if len(found) > 1 else ''}")
+            for problem in found[:cap - shown] if cap else found:
+                lines.append(f"  {problem.detail}")
+                shown += 1
+        if shown < len(problems):
+            lines.append(f"… and {len(problems) - shown} more problems (--max-problems 0 "
+                         f"lists them all)")
+        print("\n".join(lines), file=sys.stderr)
+        return EXIT_USER_ERROR
     counts = ", ".join(f"{name} {len(gdf)}" for name, gdf in dataset.layers().items())
     print(f"ok: {path} is a valid dataset ({counts})")
     return 0
@@ -235,9 +275,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
         text = json.dumps(records, ensure_ascii=False, indent=2)
     elif args.format == "csv":
-        buffer = io.StringIO()
-        table.to_csv(buffer, index=False, lineterminator="\n", float_format="%.3f")
-        text = buffer.getvalue()
+        text = csv_text(table, float_format="%.3f")
     else:
         shown = table.copy()
         if "reachable" in shown.columns:
@@ -417,9 +455,7 @@ def cmd_congestion(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = _json_text({k: _frame_records(v) for k, v in result.items()})
     elif args.format == "csv":
-        buffer = io.StringIO()
-        comparison.to_csv(buffer, index=False, lineterminator="\n", float_format="%.3f")
-        text = buffer.getvalue()
+        text = csv_text(comparison, float_format="%.3f")
     else:
         parts = []
         for name, frame in comparison.groupby("scenario", sort=False):
@@ -538,10 +574,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser(
         "validate", parents=[common], help="check a dataset or a layer file",
         description="Check a dataset folder, a GeoPackage or one layer file against the "
-                    "bordergeo data contract; print one line per problem found.")
+                    "bordergeo data contract, and the layers against each other; print "
+                    "every problem found (one line each, grouped by file) on stderr and "
+                    "exit with status 1 if there are any.")
     validate.add_argument("path", help="folder, .gpkg, or a layer file")
     validate.add_argument("--layer", choices=LAYERS, default=None,
                           help="which layer a single file is (default: from its name)")
+    validate.add_argument("--max-problems", type=_whole("--max-problems", 0, 1_000_000),
+                          default=50, metavar="N",
+                          help="print at most N problems (default 50; 0 prints all)")
     validate.set_defaults(func=cmd_validate)
 
     map_ = sub.add_parser("map", parents=[common], help="render the interactive map",
@@ -780,6 +821,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False)
                             else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+        _clear_stale_temporaries(args)
         return int(args.func(args))
     except BorderGeoError as exc:
         print(f"bordergeo: error: {exc}", file=sys.stderr)

@@ -8,6 +8,7 @@ files it loads the user's data under the same contract.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from dataclasses import dataclass
@@ -15,20 +16,42 @@ from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyproj
+import shapely
+from numpy.typing import NDArray
 
-from bordergeo.errors import DataFileError, SchemaError
+from bordergeo.crs import GEOD
+from bordergeo.errors import (
+    DataFileError,
+    DatasetFileError,
+    Problem,
+    SchemaError,
+    ValidationError,
+)
+from bordergeo.inputs import check_regular_file
 from bordergeo.io import VECTOR_SUFFIXES, read_layer
 from bordergeo.names import find_row
-from bordergeo.schema import SCHEMAS, validate_layer
+from bordergeo.network import _Metric, build_network
+from bordergeo.schema import SCHEMAS, _Findings, _show, validate_layer
 
-__all__ = ["BorderDataset", "LAYERS", "REQUIRED_LAYERS", "bundled_data_dir", "load_dataset",
-           "load_layer"]
+__all__ = ["BorderDataset", "LAYERS", "MAX_GATE_BORDER_M", "MAX_PLACE_ROAD_M",
+           "REQUIRED_LAYERS", "bundled_data_dir", "load_dataset", "load_layer"]
 
 logger = logging.getLogger(__name__)
 
 LAYERS = ("gates", "markers", "hubs", "roads", "border")
 REQUIRED_LAYERS = ("gates", "hubs", "roads")
+
+#: Farthest a gate may lie from the border line (when a border layer is given). The bundled
+#: gates lie at most 1.8 km from the bundled border (Đồng Đăng station, on the railway
+#: inland; the road gates about 0.4 km); 10 km leaves room for inland customs posts and
+#: still catches a gate put in the wrong place or the wrong CRS.
+MAX_GATE_BORDER_M = 10_000.0
+#: Farthest a gate or hub may lie from every open road: the router attaches places up to
+#: the ``max_snap_m`` default of :func:`~bordergeo.network.build_network` (read from it).
+MAX_PLACE_ROAD_M = float(inspect.signature(build_network).parameters["max_snap_m"].default)
 
 PathLike = str | os.PathLike[str]
 
@@ -101,6 +124,8 @@ def _find_in_folder(folder: Path, layer: str) -> Path | None:
     if len(found) > 1:
         raise DataFileError(f"{folder}: several files for the {layer} layer "
                             f"({', '.join(p.name for p in found)}); keep one")
+    if found:
+        check_regular_file(found[0], what="layer")
     return found[0] if found else None
 
 
@@ -122,25 +147,155 @@ def load_layer(path: PathLike, layer: str, *, gpkg_layer: str | None = None
     -------
     geopandas.GeoDataFrame
         The validated layer in EPSG:4326.
+
+    Raises
+    ------
+    DataFileError
+        The file is missing, not a regular file (a folder, a pipe, a device) or unreadable.
+    ValidationError
+        The layer breaks its contract; ``problems`` lists every problem.
     """
     if layer not in SCHEMAS:
-        raise SchemaError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
+        raise SchemaError(f"unknown layer {_show(layer)}; expected one of {', '.join(LAYERS)}")
+    check_regular_file(path, what="layer")
     label = f"{path}" + (f" (layer {gpkg_layer})" if gpkg_layer else "")
     return validate_layer(read_layer(path, layer=gpkg_layer), layer, source=label)
 
 
-def _check_references(gates: gpd.GeoDataFrame, markers: gpd.GeoDataFrame,
-                      sources: dict[str, str]) -> None:
-    ids = set(gates["id"])
-    for pos, parent in enumerate(gates["parent_id"]):
-        if parent is not None and parent not in ids:
-            raise SchemaError(f"parent_id {parent!r} is not a gate id",
-                              source=sources["gates"], row=gates["id"].iloc[pos],
-                              field="parent_id")
-    for pos, gate in enumerate(markers["gate_id"]):
-        if gate is not None and gate not in ids:
-            raise SchemaError(f"gate_id {gate!r} is not a gate id", source=sources["markers"],
-                              row=markers["id"].iloc[pos], field="gate_id")
+def _extent(bounds: NDArray[np.float64]) -> str:
+    x0, y0, x1, y1 = bounds
+    return f"lon {x0:.2f} to {x1:.2f}, lat {y0:.2f} to {y1:.2f}"
+
+
+def _gap_m(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    """Distance (m, on the ellipsoid) between the nearest points of two lon/lat boxes."""
+    ends = []
+    for low, high in ((0, 2), (1, 3)):
+        if a[high] < b[low]:
+            ends.append((a[high], b[low]))
+        elif b[high] < a[low]:
+            ends.append((a[low], b[high]))
+        else:
+            inside = max(a[low], b[low])
+            ends.append((inside, inside))
+    (xa, xb), (ya, yb) = ends
+    return float(GEOD.inv(xa, ya, xb, yb)[2])
+
+
+def _distances_m(points: NDArray[np.object_], lines: NDArray[np.object_],
+                 tree: shapely.STRtree, *, lat0: float, limit_m: float) -> NDArray[np.float64]:
+    """Distance (m) from each point to its nearest line, in the router's metric frame.
+
+    Exact up to ``limit_m``; beyond it, the distance to the nearest line in degrees.
+    """
+    metric = _Metric(pyproj.CRS.from_epsg(4326), np.array([[0.0, lat0]]))
+
+    def metres(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+        return shapely.transform(geoms, metric.scale)
+
+    dist = np.full(len(points), np.inf)
+    pidx, lidx = tree.query_nearest(points, all_matches=False)
+    dist[pidx] = shapely.distance(metres(points[pidx]), metres(lines[lidx]))
+    far = np.flatnonzero(dist > limit_m)
+    if len(far):  # the nearest line in degrees may not be the nearest in metres
+        qi, li = tree.query(points[far], predicate="dwithin",
+                            distance=limit_m / min(metric.kx, metric.ky))
+        if len(qi):
+            near = dist[far]
+            np.minimum.at(near, qi, shapely.distance(metres(points[far][qi]),
+                                                     metres(lines[li])))
+            dist[far] = near
+    return dist
+
+
+def _check_references(frames: dict[str, gpd.GeoDataFrame], sources: dict[str, str],
+                      ok: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    if "gates" not in ok:
+        return problems
+    gate_ids = frames["gates"]["id"]
+    checks = [("gates", "parent_id", "parent_id {} is not a gate id"),
+              ("markers", "gate_id", "gate_id {} is not a gate id"),
+              ("hubs", "id", "id {} is also a gate id; ids must be unique across the gates "
+                             "and hubs layers")]
+    for layer, column, text in checks:
+        if layer not in ok:
+            continue
+        values = frames[layer][column]
+        found = _Findings(sources[layer], frames[layer], kind="dataset")
+        hit = values.isin(gate_ids).to_numpy()
+        bad = (values.notna().to_numpy() & ~hit) if layer != "hubs" else hit
+        found.rows(bad, column, lambda p, v=values, t=text: t.format(_show(v.iloc[p])))
+        problems += found.problems
+    return problems
+
+
+def _check_places_reach_roads(frames: dict[str, gpd.GeoDataFrame], sources: dict[str, str],
+                              ok: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    if "roads" not in ok:
+        return problems
+    roads = frames["roads"]
+    roads = roads[roads["status"].eq("open").to_numpy()]
+    layers = [name for name in ("gates", "hubs") if name in ok and len(frames[name])]
+    if not len(roads) or not layers:
+        return problems
+    lines = roads.geometry.to_numpy()
+    road_box = roads.total_bounds
+    bounds = shapely.bounds(lines)
+    lat0 = float(np.mean((bounds[:, 1] + bounds[:, 3]) / 2))
+    tree: shapely.STRtree | None = None
+    for name in layers:
+        places = frames[name]
+        box = places.total_bounds
+        gap = _gap_m(box, road_box)
+        if gap > MAX_PLACE_ROAD_M:
+            problems.append(Problem(
+                f"the open roads ({_extent(road_box)}) do not reach the {name} layer "
+                f"({_extent(box)}): they lie {gap / 1000:,.0f} km apart; are both layers of "
+                f"the same area, each with its right CRS?", source=sources["roads"],
+                kind="dataset"))
+            continue
+        tree = tree or shapely.STRtree(lines)
+        dist = _distances_m(places.geometry.to_numpy(), lines, tree, lat0=lat0,
+                            limit_m=MAX_PLACE_ROAD_M)
+        found = _Findings(sources[name], places, kind="dataset")
+        found.rows(dist > MAX_PLACE_ROAD_M, "geometry", lambda p, d=dist: (
+            f"is {d[p] / 1000:,.1f} km from the nearest open road; the router attaches "
+            f"places up to {MAX_PLACE_ROAD_M / 1000:g} km from a road (add a road to it or "
+            f"fix its coordinates)"))
+        problems += found.problems
+    return problems
+
+
+def _check_gates_near_border(frames: dict[str, gpd.GeoDataFrame], sources: dict[str, str],
+                             ok: set[str]) -> list[Problem]:
+    if not {"gates", "border"} <= ok or not len(frames["gates"]) or not len(frames["border"]):
+        return []
+    gates, border = frames["gates"], frames["border"]
+    gap = _gap_m(gates.total_bounds, border.total_bounds)
+    if gap > MAX_GATE_BORDER_M:
+        return [Problem(f"the border ({_extent(border.total_bounds)}) and the gates "
+                        f"({_extent(gates.total_bounds)}) do not overlap: they lie "
+                        f"{gap / 1000:,.0f} km apart; are both layers of the same area, each "
+                        f"with its right CRS?", source=sources["border"], kind="dataset")]
+    lines = border.geometry.to_numpy()
+    points = gates.geometry.to_numpy()
+    dist = _distances_m(points, lines, shapely.STRtree(lines),
+                        lat0=float(np.mean(shapely.get_y(points))), limit_m=MAX_GATE_BORDER_M)
+    found = _Findings(sources["gates"], gates, kind="dataset")
+    found.rows(dist > MAX_GATE_BORDER_M, "geometry", lambda p: (
+        f"is {dist[p] / 1000:,.1f} km from the border line; a gate must lie within "
+        f"{MAX_GATE_BORDER_M / 1000:g} km of it (wrong coordinates, or the wrong border?)"))
+    return found.problems
+
+
+def _file_problem(exc: DataFileError, where: str) -> Problem:
+    message = str(exc)
+    prefix = f"{where}: "
+    if message.startswith(prefix):
+        return Problem(message[len(prefix):], source=where, kind="file")
+    return Problem(message, kind="file")
 
 
 def load_dataset(
@@ -153,6 +308,11 @@ def load_dataset(
     border: PathLike | gpd.GeoDataFrame | None = None,
 ) -> BorderDataset:
     """Load and validate a border dataset.
+
+    Every layer is read and checked, then the layers against each other: references
+    between them, whether they cover the same area, gates near the border line
+    (:data:`MAX_GATE_BORDER_M`) and gates and hubs within reach of an open road
+    (:data:`MAX_PLACE_ROAD_M`). All problems are raised together.
 
     Parameters
     ----------
@@ -173,9 +333,13 @@ def load_dataset(
     Raises
     ------
     DataFileError
-        A file or folder is missing or unreadable.
-    SchemaError
-        A layer breaks its contract; the message names the file, row id and field.
+        The dataset path is missing or is neither a folder nor a GeoPackage.
+    DatasetFileError
+        Some layer file is missing or unreadable (a :class:`DataFileError` and a
+        :class:`ValidationError`; ``problems`` lists those first, then any others).
+    ValidationError
+        Layers break their contract or disagree with each other; ``problems`` lists
+        every problem, each naming the file, row id and field.
 
     Examples
     --------
@@ -188,14 +352,17 @@ def load_dataset(
     frames: dict[str, gpd.GeoDataFrame] = {}
     sources: dict[str, str] = {}
     if path is None:
-        base: Path | None = bundled_data_dir()
+        base = bundled_data_dir()
         source = "bundled"
     else:
         base = Path(path)
         source = str(base)
         if not base.exists():
             raise DataFileError(f"{base}: no such file or folder")
-    gpkg = base if base is not None and base.is_file() else None
+        if not base.is_dir() and not base.is_file():
+            raise DataFileError(f"{base}: is not a folder or a regular file (a pipe or a "
+                                f"device?); give a dataset folder or a GeoPackage")
+    gpkg = base if base.is_file() else None
     if gpkg is not None and gpkg.suffix.lower() != ".gpkg":
         raise DataFileError(f"{gpkg}: a dataset is a folder of layer files or one GeoPackage "
                             f"with layers {', '.join(LAYERS)}")
@@ -207,36 +374,49 @@ def load_dataset(
             gpkg_layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
         except Exception as exc:
             raise DataFileError(f"{gpkg}: cannot read the GeoPackage ({exc})") from exc
+    file_problems: list[Problem] = []
+    problems: list[Problem] = []
     for layer in LAYERS:
         given = overrides[layer]
-        if isinstance(given, gpd.GeoDataFrame):
-            frames[layer] = validate_layer(given, layer, source=f"{layer} (GeoDataFrame)")
-            sources[layer] = f"{layer} (GeoDataFrame)"
-            continue
-        if given is not None:
-            frames[layer] = load_layer(given, layer)
-            sources[layer] = str(given)
-            continue
-        if gpkg is not None:
-            if layer in gpkg_layers:
-                frames[layer] = load_layer(gpkg, layer, gpkg_layer=layer)
-                sources[layer] = f"{gpkg} (layer {layer})"
+        where = str(base)
+        try:
+            if isinstance(given, gpd.GeoDataFrame):
+                sources[layer] = f"{layer} (GeoDataFrame)"
+                frames[layer] = validate_layer(given, layer, source=sources[layer])
                 continue
-            found = None
-        else:
-            if base is not None and not base.is_dir():
-                raise DataFileError(f"{base}: not a folder")
-            found = _find_in_folder(base, layer) if base is not None else None
-        if found is not None:
-            frames[layer] = load_layer(found, layer)
-            sources[layer] = str(found)
-        elif layer in REQUIRED_LAYERS:
-            where = gpkg or base
-            raise DataFileError(f"{where}: no {layer} layer (expected {layer}.geojson, "
-                                f"{layer}.gpkg, … or a GeoPackage layer named {layer!r})")
-        else:
-            logger.info("%s: no %s layer; using an empty one", source, layer)
-            frames[layer] = _empty(layer)
-            sources[layer] = layer
-    _check_references(frames["gates"], frames["markers"], sources)
+            if given is not None:
+                where = sources[layer] = str(given)
+                frames[layer] = load_layer(given, layer)
+                continue
+            if gpkg is not None and layer in gpkg_layers:
+                where, sources[layer] = str(gpkg), f"{gpkg} (layer {layer})"
+                frames[layer] = load_layer(gpkg, layer, gpkg_layer=layer)
+                continue
+            found = _find_in_folder(base, layer) if gpkg is None else None
+            if found is not None:
+                where = sources[layer] = str(found)
+                frames[layer] = load_layer(found, layer)
+            elif layer in REQUIRED_LAYERS:
+                file_problems.append(Problem(
+                    f"no {layer} layer (expected {layer}.geojson, {layer}.gpkg, … or a "
+                    f"GeoPackage layer named {layer!r})", source=str(base), kind="file"))
+            else:
+                logger.info("%s: no %s layer; using an empty one", source, layer)
+                frames[layer] = _empty(layer)
+                sources[layer] = layer
+        except ValidationError as exc:
+            problems += exc.problems
+        except SchemaError as exc:
+            problems.append(Problem(exc.reason, source=exc.source, row=exc.row,
+                                    field=exc.field))
+        except DataFileError as exc:
+            file_problems.append(_file_problem(exc, where))
+    ok = set(frames)
+    problems += _check_references(frames, sources, ok)
+    problems += _check_gates_near_border(frames, sources, ok)
+    problems += _check_places_reach_roads(frames, sources, ok)
+    if file_problems:
+        raise DatasetFileError(file_problems + problems)
+    if problems:
+        raise ValidationError(problems)
     return BorderDataset(**frames, source=source)
