@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import write_dataset
 
 from bordergeo.cli import main
 from bordergeo.congestion import sample_path
@@ -58,6 +59,12 @@ def _nothing(folder: Path) -> None:
     return None
 
 
+def _dataset_with_fifo_gates(folder: Path) -> None:
+    write_dataset(folder / "data")
+    (folder / "data" / "gates.geojson").unlink()
+    os.mkfifo(folder / "data" / "gates.geojson")
+
+
 SCENARIO = ["congestion", "--scenario"]
 DEMAND = ["congestion", "--demand", "demand.csv"]
 QUEUE = ["queue", "--arrival-rate", "10", "--service-rate", "20"]
@@ -74,6 +81,8 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str], list[str]]] = {
                            SCENARIO + ["big.yaml"], ["too large"]),
     "scenario-fifo": (_fifo("pipe.yaml"), SCENARIO + ["pipe.yaml"], ["not a regular file"]),
     "demand-fifo": (_fifo("demand.csv"), DEMAND, ["not a regular file"]),
+    "validate-fifo-layer": (_dataset_with_fifo_gates, ["validate", "data"],
+                            ["gates.geojson", "not a regular file"]),
     "osm-fifo": (_fifo("extract.osm.pbf"), ["import-osm", "extract.osm.pbf", "-o", "r.gpkg"],
                  ["not a regular file"]),
     "queue-servers-1e20": (_nothing, ["queue", "--servers", "1e20", "--arrival-rate", "1",
@@ -267,8 +276,6 @@ def test_csv_and_workbook_outputs_hold_no_live_formula(tmp_path, monkeypatch, sm
 
 def test_dollar_signs_in_names_are_drawn_as_text_in_figures(tmp_path, monkeypatch,
                                                              small_layers):
-    from conftest import write_dataset
-
     monkeypatch.chdir(tmp_path)
     small_layers["gates"]["features"][0]["properties"]["name_vi"] = r"$x^{$ gate"
     small_layers["hubs"]["features"][0]["properties"]["name_vi"] = r"$\frac{1}{2}$ hub"
@@ -276,3 +283,19 @@ def test_dollar_signs_in_names_are_drawn_as_text_in_figures(tmp_path, monkeypatc
     assert main(["map", "--data", str(data), "--routes", "-o", "m.html", "--png", "m.svg"]) == 0
     assert main(["route", "--data", str(data), "hub-x", "gate-a", "--chart", "c.svg"]) == 0
     assert (tmp_path / "m.svg").stat().st_size > 0 and (tmp_path / "c.svg").stat().st_size > 0
+
+
+def test_validate_reports_every_problem_of_every_layer(tmp_path, small_layers, capsys):
+    gates = small_layers["gates"]["features"]
+    gates[0]["properties"]["lanes_export"] = -2
+    gates[1]["properties"]["level"] = "imperial"
+    small_layers["hubs"]["features"][0]["properties"]["kind"] = "castle"
+    small_layers["roads"]["features"][0]["properties"]["oneway"] = ""  # QGIS: empty = default
+    data = write_dataset(tmp_path / "data", small_layers)
+    assert main(["validate", str(data)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "3 problems in 2 files" in err
+    for word in ("lanes_export", "imperial", "castle"):
+        assert word in err
+    assert "oneway" not in err

@@ -7,7 +7,9 @@ The public API is importable from the package itself::
     router = bordergeo.Router(bordergeo.dataset_network(ds), ds)
 
 Each concern lives in its own module (``datasets``, ``network``, ``routing``, ``gates``,
-``queues``, ``scenarios``, ``assignment``, ``congestion``, ``osm``, ``maps``); the map
+``queues``, ``scenarios``, ``assignment``, ``congestion``, ``osm``, ``maps``, and the
+safety rules ``inputs`` (bounded numbers and files), ``markup`` (the one escaping function
+of the map pages) and ``io`` (the one atomic writer)); the map
 functions are loaded on first use so that importing bordergeo does not import Folium.
 """
 
@@ -31,11 +33,22 @@ from bordergeo.errors import (
     AssetsMissingError,
     BorderGeoError,
     DataFileError,
+    DatasetFileError,
     LookupFailedError,
+    Problem,
     SchemaError,
+    ValidationError,
 )
 from bordergeo.gates import GateOperations, effective_window, gate_operations, operations_table
-from bordergeo.io import read_layer, write_layer
+from bordergeo.inputs import InputRangeError
+from bordergeo.io import (
+    csv_text,
+    read_layer,
+    remove_stale_temporaries,
+    write_layer,
+    write_layers,
+    write_table,
+)
 from bordergeo.network import NetworkReport, RoadNetwork, build_network, network_from_graph
 from bordergeo.queues import (
     UnstableQueueError,
@@ -61,16 +74,20 @@ __all__ = [
     "BorderDataset",
     "BorderGeoError",
     "DataFileError",
+    "DatasetFileError",
+    "InputRangeError",
     "GateOperations",
     "LookupFailedError",
     "NetworkReport",
     "NoPathError",
+    "Problem",
     "RoadNetwork",
     "Route",
     "Router",
     "Scenario",
     "SchemaError",
     "UnstableQueueError",
+    "ValidationError",
     "apply_scenario",
     "assign",
     "build_map",
@@ -79,6 +96,7 @@ __all__ = [
     "bundled_scenarios",
     "compare_scenarios",
     "compare_ue_so",
+    "csv_text",
     "dataset_network",
     "effective_window",
     "erlang_c",
@@ -94,6 +112,7 @@ __all__ = [
     "read_layer",
     "read_observed",
     "read_osm",
+    "remove_stale_temporaries",
     "replay",
     "replay_file",
     "resolve_scenario",
@@ -101,6 +120,8 @@ __all__ = [
     "save_map",
     "two_stage_backlog",
     "write_layer",
+    "write_layers",
+    "write_table",
 ]
 
 
