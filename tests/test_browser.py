@@ -6,10 +6,10 @@ package. Outside CI a missing browser skips these tests; in CI (``CI=true``) it 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from browser_support import ARTIFACTS, launched_browser, open_map, require_chromium
 from conftest import write_dataset
 
 from bordergeo import load_dataset
@@ -17,19 +17,8 @@ from bordergeo.maps import build_map, save_map
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("BORDERGEO_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-quic", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 PAYLOAD = '<img src=x onerror="window.__xss=1">'
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"CI needs Debian's chromium at {CHROMIUM} (.ci/run installs it)")
-    pytest.skip(f"no Chromium at {CHROMIUM}; apt-get install chromium to run browser tests",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -45,30 +34,12 @@ def map_file(dataset, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def open_page(browser, path: Path):
-    page = browser.new_page(viewport={"width": 1280, "height": 860})
-    page.set_default_timeout(10000)
-    page.errors, page.external = [], []
-    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.on("request", lambda r: r.url.startswith("http") and page.external.append(r.url))
-    page.route("http*://**/*", lambda route: route.abort())  # never touch the network
-    page.goto(path.as_uri())
-    page.wait_for_function("typeof L !== 'undefined' && "
-                           "document.querySelectorAll('.leaflet-interactive').length > 0",
-                           timeout=15000)
-    return page
+    yield from launched_browser(sync_api)
 
 
 @pytest.fixture()
 def page(browser, map_file):
-    pg = open_page(browser, map_file)
+    pg = open_map(browser, map_file)
     yield pg
     pg.close()
 
@@ -124,7 +95,7 @@ def test_injection_payload_does_not_run(browser, tmp_path, small_layers) -> None
             for key in ("name_vi", "name_en", "ref", "name", "coord_source"):
                 feature["properties"][key] = PAYLOAD
     ds = load_dataset(write_dataset(tmp_path / "evil", small_layers))
-    pg = open_page(browser, save_map(build_map(ds), tmp_path / "evil.html", offline=True))
+    pg = open_map(browser, save_map(build_map(ds), tmp_path / "evil.html", offline=True))
     try:
         for marker in pg.locator(".leaflet-marker-pane .awesome-marker").all():
             marker.dispatch_event("mouseover")
@@ -155,7 +126,7 @@ def analysis_map(tmp_path_factory) -> Path:
 
 @pytest.fixture()
 def analysis_page(browser, analysis_map):
-    pg = open_page(browser, analysis_map)
+    pg = open_map(browser, analysis_map)
     yield pg
     pg.close()
 
@@ -242,7 +213,7 @@ def test_injection_payload_in_analysis_layers_does_not_run(browser, tmp_path,
                              "gate_id": ["gate-a", "gate-a"], "trucks_waiting": [20, 40]})
     m = build_map(ds, routes=routes, gate_load=gate_load, timeline=timeline,
                   timeline_label=PAYLOAD)
-    pg = open_page(browser, save_map(m, tmp_path / "evil.html", offline=True))
+    pg = open_map(browser, save_map(m, tmp_path / "evil.html", offline=True))
     try:
         for path in pg.locator("path.leaflet-interactive").all():
             path.dispatch_event("mouseover")

@@ -18,12 +18,12 @@ is cut off by the GeoJSON reader (GDAL), so it is tried in the corridor frame in
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser_support import ARTIFACTS, launched_browser, open_map, require_chromium
 from conftest import write_dataset
 
 from bordergeo import load_dataset
@@ -32,18 +32,7 @@ from bordergeo.overlays import analysis_layers
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("BORDERGEO_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-quic", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"CI needs Debian's chromium at {CHROMIUM} (.ci/run installs it)")
-    pytest.skip(f"no Chromium at {CHROMIUM}; apt-get install chromium to run browser tests",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 #: Each payload sets ``window.__xss`` or opens a dialog if it ever runs.
 PAYLOADS = [
@@ -142,26 +131,12 @@ def injection_map(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    yield from launched_browser(sync_api)
 
 
 @pytest.fixture()
 def page(browser, injection_map):
-    pg = browser.new_page(viewport={"width": 1280, "height": 860})
-    pg.set_default_timeout(10000)
-    pg.errors, pg.external, pg.dialogs = [], [], []
-    pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    pg.on("request", lambda r: r.url.startswith("http") and pg.external.append(r.url))
-    pg.on("dialog", lambda d: (pg.dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
-    pg.route("http*://**/*", lambda route: route.abort())  # never touch the network
-    pg.goto(injection_map.as_uri())
-    pg.wait_for_function("typeof L !== 'undefined' && "
-                         "document.querySelectorAll('.leaflet-interactive').length > 0",
-                         timeout=15000)
+    pg = open_map(browser, injection_map, dialogs=True)
     pg.wait_for_selector(".timecontrol-date")
     yield pg
     pg.close()

@@ -24,13 +24,19 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
-from bordergeo.errors import BorderGeoError
+from bordergeo.errors import BorderGeoError, DataFileError
 from bordergeo.gates import gate_operations
-from bordergeo.inputs import MAX_TARGET_GAP, MAX_TRUCKS_PER_DAY, check_finite, check_number
+from bordergeo.inputs import (
+    MAX_TARGET_GAP,
+    MAX_TRUCKS_PER_DAY,
+    check_finite,
+    check_number,
+    preview,
+)
 from bordergeo.network import RoadNetwork
 
-__all__ = ["AssignmentResult", "assign", "bpr", "akcelik", "linear_delay", "TRUCK_PCE",
-           "LANE_CAPACITY_PCU_H"]
+__all__ = ["AssignmentResult", "assign", "checked_demand", "bpr", "akcelik", "linear_delay",
+           "TRUCK_PCE", "LANE_CAPACITY_PCU_H"]
 
 logger = logging.getLogger(__name__)
 
@@ -549,19 +555,11 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
         raise BorderGeoError(f"algorithm must be 'gp', 'cfw' or 'fw', not {algorithm!r}")
     if gate_delay not in ("akcelik", "linear"):
         raise BorderGeoError(f"gate_delay must be 'akcelik' or 'linear', not {gate_delay!r}")
-    missing = {"origin", "trucks_per_day"} - set(demand.columns)
-    if missing:
-        raise BorderGeoError(f"demand needs columns origin and trucks_per_day; missing "
-                             f"{', '.join(sorted(missing))}")
     target_gap = check_number(target_gap, name="target gap", low=0, low_open=True,
                               high=MAX_TARGET_GAP)
     max_iter = check_number(max_iter, name="max_iter", low=1, high=100_000, integer=True)
-    trucks = pd.to_numeric(demand["trucks_per_day"], errors="coerce")
-    bad = ~np.isfinite(trucks.to_numpy(float)) | (trucks < 0) | (trucks > MAX_TRUCKS_PER_DAY)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise BorderGeoError(f"demand row {row + 1}: trucks_per_day must be a number between "
-                             f"0 and {MAX_TRUCKS_PER_DAY:,.0f}")
+    demand = checked_demand(demand, allow_empty=True)
+    trucks = demand["trucks_per_day"]
     options = {"objective": objective, "max_iter": max_iter, "target_gap": target_gap,
                "truck_pce": truck_pce, "lane_capacity_pcu_h": lane_capacity_pcu_h,
                "gate_delay": gate_delay, "algorithm": algorithm}
@@ -571,12 +569,7 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
     if "direction" not in demand.columns:
         run = _solve(network, gates, frame, direction=direction, **options)
         return _checked(_with_goods(_result(network, objective, [run]), frame), target_gap)
-    directions = demand["direction"].astype(str).str.strip().str.lower()
-    bad = ~directions.isin(["export", "import"])
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise BorderGeoError(f"demand row {row + 1}: direction must be export or import, not "
-                             f"{demand['direction'].iloc[row]!r}")
+    directions = demand["direction"]
     frame["direction"] = directions.to_numpy()
     runs = [_solve(network, gates, frame[directions.to_numpy() == d], direction=d, **options)
             for d in ("export", "import") if (directions == d).any()]
@@ -594,6 +587,69 @@ def _checked(result: AssignmentResult, target_gap: float) -> AssignmentResult:
                        "capacity? raise max_iter or the target gap)", result.objective.upper(),
                        result.iterations, result.relative_gap[-1], target_gap)
     return result
+
+
+def checked_demand(frame: pd.DataFrame, *, source: str = "demand",
+                   allow_empty: bool = False) -> pd.DataFrame:
+    """Check a demand table and return it with numeric ``trucks_per_day``.
+
+    Parameters
+    ----------
+    frame
+        ``origin``, ``trucks_per_day`` and optionally ``direction`` (``export``/``import``)
+        and ``goods``.
+    source
+        File name for messages.
+    allow_empty
+        Accept a table without rows (an assignment of nothing).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``trucks_per_day`` as float and text columns stripped.
+
+    Raises
+    ------
+    DataFileError
+        Missing columns, no rows, an empty origin, a count that is not a plain number
+        between 0 and :data:`~bordergeo.inputs.MAX_TRUCKS_PER_DAY` (``1,300`` is refused:
+        the comma is a decimal mark in Vietnamese), or an unknown direction; the message
+        names the data row (1 = the first row under the header).
+    """
+    columns = [str(c).strip() for c in frame.columns]
+    frame = frame.set_axis(columns, axis=1)
+    missing = {"origin", "trucks_per_day"} - set(columns)
+    if missing:
+        raise DataFileError(f"{source}: missing column(s) {', '.join(sorted(missing))} "
+                            f"(found {preview(', '.join(columns), limit=120)})")
+    if frame.empty and not allow_empty:
+        raise DataFileError(f"{source}: no demand rows under the header")
+    out = frame.copy()
+    origins = out["origin"].astype(str).str.strip()
+    blank = (origins == "") | out["origin"].isna()
+    if blank.any():
+        raise DataFileError(f"{source}: data row {int(np.flatnonzero(blank.to_numpy())[0]) + 1}, "
+                            f"field 'origin': is empty")
+    out["origin"] = origins
+    raw = out["trucks_per_day"]
+    trucks = pd.to_numeric(raw.astype(str).str.strip() if raw.dtype == object else raw,
+                           errors="coerce")
+    bad = ~np.isfinite(trucks.to_numpy(float)) | (trucks < 0) | (trucks > MAX_TRUCKS_PER_DAY)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataFileError(f"{source}: data row {row + 1}, field 'trucks_per_day': "
+                            f"{preview(raw.iloc[row])} is not a number between 0 and "
+                            f"{MAX_TRUCKS_PER_DAY:,.0f} (write 1300, without separators)")
+    out["trucks_per_day"] = trucks.astype(float)
+    if "direction" in out.columns:
+        directions = out["direction"].astype(str).str.strip().str.lower()
+        wrong = ~directions.isin(["export", "import"])
+        if wrong.any():
+            row = int(np.flatnonzero(wrong.to_numpy())[0])
+            raise DataFileError(f"{source}: data row {row + 1}: direction must be export or "
+                                f"import, not {preview(out['direction'].iloc[row])}")
+        out["direction"] = directions
+    return out
 
 
 def _with_goods(result: AssignmentResult, frame: pd.DataFrame) -> AssignmentResult:

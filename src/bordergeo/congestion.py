@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bordergeo.assignment import assign
+from bordergeo.assignment import assign, checked_demand
 from bordergeo.datasets import BorderDataset
 from bordergeo.errors import DataFileError, SchemaError
 from bordergeo.gates import operations_table
-from bordergeo.inputs import MAX_TRUCKS_PER_DAY, load_structured, preview, read_small_text
+from bordergeo.inputs import load_structured, preview, read_small_text
 from bordergeo.network import RoadNetwork
 from bordergeo.queues import fluid_backlog, read_observed, replay
 from bordergeo.scenarios import Scenario, apply_scenario, load_scenario, piecewise_daily
@@ -134,66 +134,6 @@ def load_demand(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         raise DataFileError(f"{path}: cannot read the CSV ({preview(reason, limit=200)})"
                             ) from None
     return checked_demand(frame, source=str(path))
-
-
-def checked_demand(frame: pd.DataFrame, *, source: str = "demand") -> pd.DataFrame:
-    """Check a demand table and return it with numeric ``trucks_per_day``.
-
-    Parameters
-    ----------
-    frame
-        ``origin``, ``trucks_per_day`` and optionally ``direction`` (``export``/``import``)
-        and ``goods``.
-    source
-        File name for messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy with ``trucks_per_day`` as float and text columns stripped.
-
-    Raises
-    ------
-    DataFileError
-        Missing columns, no rows, an empty origin, a count that is not a plain number
-        between 0 and :data:`~bordergeo.inputs.MAX_TRUCKS_PER_DAY` (``1,300`` is refused:
-        the comma is a decimal mark in Vietnamese), or an unknown direction; the message
-        names the data row (1 = the first row under the header).
-    """
-    columns = [str(c).strip() for c in frame.columns]
-    frame = frame.set_axis(columns, axis=1)
-    missing = {"origin", "trucks_per_day"} - set(columns)
-    if missing:
-        raise DataFileError(f"{source}: missing column(s) {', '.join(sorted(missing))} "
-                            f"(found {preview(', '.join(columns), limit=120)})")
-    if frame.empty:
-        raise DataFileError(f"{source}: no demand rows under the header")
-    out = frame.copy()
-    origins = out["origin"].astype(str).str.strip()
-    blank = (origins == "") | out["origin"].isna()
-    if blank.any():
-        raise DataFileError(f"{source}: data row {int(np.flatnonzero(blank.to_numpy())[0]) + 1}, "
-                            f"field 'origin': is empty")
-    out["origin"] = origins
-    raw = out["trucks_per_day"]
-    trucks = pd.to_numeric(raw.astype(str).str.strip() if raw.dtype == object else raw,
-                           errors="coerce")
-    bad = ~np.isfinite(trucks.to_numpy(float)) | (trucks < 0) | (trucks > MAX_TRUCKS_PER_DAY)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataFileError(f"{source}: data row {row + 1}, field 'trucks_per_day': "
-                            f"{preview(raw.iloc[row])} is not a number between 0 and "
-                            f"{MAX_TRUCKS_PER_DAY:,.0f} (write 1300, without separators)")
-    out["trucks_per_day"] = trucks.astype(float)
-    if "direction" in out.columns:
-        directions = out["direction"].astype(str).str.strip().str.lower()
-        wrong = ~directions.isin(["export", "import"])
-        if wrong.any():
-            row = int(np.flatnonzero(wrong.to_numpy())[0])
-            raise DataFileError(f"{source}: data row {row + 1}, field 'direction': "
-                                f"{preview(out['direction'].iloc[row])} is not export or import")
-        out["direction"] = directions
-    return out
 
 
 def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.DataFrame,
