@@ -59,6 +59,7 @@ from bordergeo.queues import (
     replay,
     two_stage_backlog,
 )
+from bordergeo.roadlayer import RoadLayerReport, normalise_roads, read_roads
 from bordergeo.routing import NoPathError, Route, Router, dataset_network
 from bordergeo.scenarios import Scenario, apply_scenario, load_scenario
 
@@ -81,6 +82,7 @@ __all__ = [
     "NetworkReport",
     "NoPathError",
     "Problem",
+    "RoadLayerReport",
     "RoadNetwork",
     "Route",
     "Router",
@@ -108,8 +110,10 @@ __all__ = [
     "load_scenario",
     "mgc_approximation",
     "network_from_graph",
+    "normalise_roads",
     "operations_table",
     "read_layer",
+    "read_roads",
     "read_observed",
     "read_osm",
     "remove_stale_temporaries",
