@@ -1,8 +1,10 @@
 """Routing benchmark: bordergeo's compiled core against the NetworkX/OSMnx way.
 
 Prints a table of medians and ratios (NetworkX time / bordergeo time) for: building the
-graph from a LineString GeoDataFrame, one route with geometry, a 50 hubs × 10 gates matrix,
-every node × 10 gates, and the memory of the compiled routing arrays per edge.
+graph from a LineString GeoDataFrame (with gap closing, the default), one route with
+geometry, a 50 hubs × 10 gates matrix, every node × 10 gates, and the memory of the compiled
+routing arrays per edge; and what gap closing costs in the build (with vs without, on the
+clean grid and on the grid with 1 % of its line ends cut back 20 m, which it joins again).
 
     python benchmarks/routing.py                    # bundled data + synthetic 100k
     python benchmarks/routing.py --sizes 100000 1000000 --rounds 3
@@ -24,6 +26,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
+import shapely  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import grid_roads  # noqa: E402
@@ -42,6 +45,37 @@ def osmnx_inputs(net):
     edges = edges.set_index(["u", "v", "key"])
     edges = gpd.GeoDataFrame(edges, geometry="geometry", crs=net.crs)
     return nodes, edges
+
+
+def cut_ends(roads, fraction: float, *, metres: float = 20.0, seed: int = 1):
+    """The layer with ``fraction`` of its lines' last vertex pulled back ``metres``."""
+    coords, idx = shapely.get_coordinates(roads.geometry.to_numpy(), return_index=True)
+    last = np.flatnonzero(np.r_[idx[1:] != idx[:-1], True])
+    last = last[np.random.default_rng(seed).random(len(last)) < fraction]
+    back = coords[last - 1] - coords[last]
+    d = np.hypot(*back.T)
+    coords[last] += back / d[:, None] * np.minimum(metres, d / 2)[:, None]
+    return roads.set_geometry(shapely.linestrings(coords, indices=idx), crs=roads.crs)
+
+
+def gap_cost(name: str, roads, *, rounds: int) -> list[tuple[str, str, str, str]]:
+    """Build time with gap closing (default) and without, interleaved; median of rounds."""
+    rows = []
+    for label, layer in (("clean grid", roads), ("1 % of line ends cut back 20 m",
+                                                 cut_ends(roads, 0.01))):
+        with_gaps, without, net = [], [], None
+        for _ in range(rounds):
+            t_on, net = timed(lambda layer=layer: build_network(
+                layer, snap_tolerance_m=0.0, node_crossings=False))
+            t_off, _ = timed(lambda layer=layer: build_network(
+                layer, snap_tolerance_m=0.0, gap_tolerance_m=0.0, node_crossings=False))
+            with_gaps.append(t_on)
+            without.append(t_off)
+        on, off = statistics.median(with_gaps), statistics.median(without)
+        rows.append((name, f"gap closing in the build, {label} "
+                           f"({len(net.report.gap_joins):,} gaps joined)",
+                     f"{fmt(on)} with vs {fmt(off)} without", f"{(on / off - 1) * 100:+.0f} %"))
+    return rows
 
 
 def bench(name: str, make_network: Callable[[], object], pick: Callable[[object], tuple],
@@ -155,6 +189,7 @@ def main() -> None:
                       lambda roads=roads: build_network(roads, snap_tolerance_m=0.0,
                                                         node_crossings=False),
                       random_places, rounds=args.rounds, nx_rounds=args.nx_rounds)
+        rows += gap_cost(f"synthetic {size // 1000}k", roads, rounds=args.rounds)
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     header = ("dataset", "task", "bordergeo vs NetworkX/OSMnx (median)", "ratio")
     widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]

@@ -134,7 +134,7 @@ def test_matrix_csv_and_closure(capsys) -> None:
     assert main(["matrix", "--from", "ha-noi", "lang-son", "--to", "huu-nghi", "chi-ma",
                  "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "origin,destination,travel_time_min,length_km,reachable"
+    assert lines[0] == "origin,destination,travel_time_min,length_km,reachable,reason"
     assert len(lines) == 5
     assert main(["matrix", "--from", "lang-son", "--to", "huu-nghi", "tan-thanh",
                  "--close-gate", "huu-nghi", "--format", "json"]) == 0

@@ -37,6 +37,14 @@ def test_read_pbf_roads() -> None:
     assert roads["id"].str.match(r"^w\d+$").all()
     net = build_network(roads)
     assert net.report.components[0] > 0.5 * net.n_nodes
+    # OSMnx conventions: osmid is the way's integer id, road_id the layer's id
+    # (a gap connector is no OSM way: it has a road_id but no osmid)
+    edges = list(build_network(roads, gap_tolerance_m=0).to_graph().edges(data=True))
+    way_ids = set(roads["osmid"])
+    assert all(isinstance(d["osmid"], int) and d["osmid"] in way_ids
+               and d["road_id"] == f"w{d['osmid']}" for _, _, d in edges)
+    assert {d["highway"] for _, _, d in edges} <= set(roads["highway"])
+    assert {d["road_class"] for _, _, d in edges} <= set(roads["class"])
 
 
 def test_border_control_nodes_become_candidate_gates(tmp_path) -> None:
@@ -74,7 +82,8 @@ def test_route_lengths_match_osmnx(helsinki_osm_xml) -> None:
     nx = pytest.importorskip("networkx")
     graph = ox.graph_from_xml(helsinki_osm_xml, simplify=False, retain_all=True)
     roads, _ = read_osm(helsinki_osm_xml, highways=None, progress=False)
-    net = build_network(roads, snap_tolerance_m=0, node_crossings=False)
+    # OSM ways share their junction nodes: nothing to snap, no gaps to close
+    net = build_network(roads, snap_tolerance_m=0, gap_tolerance_m=0, node_crossings=False)
     ours = {(round(x, 7), round(y, 7)): i for i, (x, y) in
             enumerate(zip(net.node_x, net.node_y, strict=True))}
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
-from bordergeo.network import build_network, network_from_graph
+from bordergeo.network import CLASS_HIGHWAY, build_network, network_from_graph
 from bordergeo.routing import NoPathError, Router
 
 
@@ -217,3 +217,64 @@ def test_bundled_matrix_equals_networkx() -> None:
         expected = nx.shortest_path_length(g, net.places[row.origin],
                                            net.places[row.destination], weight="travel_time")
         assert abs(row.travel_time_min * 60 - expected) <= 1e-6
+
+
+def test_graph_follows_osmnx_conventions_and_survives_graphml(tmp_path) -> None:
+    ox = pytest.importorskip("osmnx")
+    from bordergeo import load_dataset
+    from bordergeo.routing import dataset_network
+
+    ds = load_dataset()
+    net = dataset_network(ds)
+    g = net.to_graph()
+    data = [d for _, _, d in g.edges(data=True)]
+    # no OSM ids in the bundled roads: no osmid; the road's own id beside it
+    assert not any("osmid" in d for d in data)
+    assert {d["road_id"] for d in data} == set(net.table["road_id"])
+    osm_values = {"motorway", "trunk", "primary", "secondary", "tertiary", "unclassified",
+                  "residential", "service"}
+    assert {d["highway"] for d in data} <= osm_values
+    assert {d["road_class"] for d in data} <= {"expressway", "national", "provincial",
+                                               "local", "cargo_road"}
+    path = tmp_path / "bundled.graphml"
+    ox.save_graphml(g, path)
+    back = ox.load_graphml(path)
+    assert back.number_of_nodes() == g.number_of_nodes()
+    assert back.number_of_edges() == g.number_of_edges()
+    for u, v, k, d in g.edges(keys=True, data=True):
+        assert back.edges[u, v, k]["length"] == pytest.approx(d["length"], abs=1e-9)
+        assert back.edges[u, v, k]["travel_time"] == pytest.approx(d["travel_time"], abs=1e-9)
+    router = Router(net, ds)
+    for origin, gate in [("ha-noi", "huu-nghi"), ("bac-giang", "tan-thanh"),
+                         ("lang-son", "coc-nam")]:
+        if origin not in net.places or gate not in net.places:
+            continue
+        ours = router.route(origin, gate)
+        for graph in (g, back):
+            path_nodes = ox.routing.shortest_path(graph, net.places[origin], net.places[gate],
+                                                  weight="travel_time")
+            assert path_nodes == ours.nodes
+
+
+def test_osm_ids_and_highway_values_pass_through_to_the_graph() -> None:
+    roads = gpd.GeoDataFrame(
+        {"id": ["w1", "w2", "x"], "class": ["national", "local", "provincial"],
+         "highway": ["primary", None, None], "osm_id": [1, 2, None]},
+        geometry=[LineString([(0, 0), (1000, 0)]), LineString([(1000, 0), (1000, 1000)]),
+                  LineString([(0, 0), (0, 1000)])], crs="EPSG:32648")
+    g = build_network(roads).to_graph()
+    by_road = {d["road_id"]: d for _, _, d in g.edges(data=True)}
+    assert by_road["w1"]["osmid"] == 1 and isinstance(by_road["w1"]["osmid"], int)
+    assert by_road["w1"]["highway"] == "primary" and by_road["w1"]["road_class"] == "national"
+    assert by_road["w2"]["highway"] == "tertiary"
+    assert "osmid" not in by_road["x"] and by_road["x"]["highway"] == "secondary"
+    mapped = build_network(gpd.GeoDataFrame(
+        {"class": list(CLASS_HIGHWAY)},
+        geometry=[LineString([(0, 1000 * k), (900, 1000 * k)]) for k in range(5)],
+        crs="EPSG:32648")).to_graph()
+    assert {(d["road_class"], d["highway"]) for _, _, d in mapped.edges(data=True)} == {
+        ("expressway", "motorway"), ("national", "trunk"), ("provincial", "secondary"),
+        ("local", "tertiary"), ("cargo_road", "service")}
+    back = network_from_graph(g)
+    assert sorted(back.table["osm_id"].dropna().astype(int).unique()) == [1, 2]
+    assert set(back.table["class"]) == {"national", "local", "provincial"}

@@ -212,12 +212,69 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pairs(option: str, text: str, example: str) -> dict[str, str]:
+    """Parse ``KEY=VALUE,KEY=VALUE`` (errors are one line naming the option)."""
+    from bordergeo.inputs import preview
+
+    if len(text) > 2_000:
+        raise BorderGeoError(f"{option}: {preview(text)} is too long")
+    pairs: dict[str, str] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or key in pairs:
+            what = (f"repeats {preview(key)}" if key in pairs
+                    else f"{preview(item.strip())} is not KEY=VALUE")
+            raise BorderGeoError(f"{option}: {what} (e.g. {example})")
+        pairs[key] = value
+    return pairs
+
+
+def _road_columns(text: str) -> dict[str, str | None]:
+    """Argparse type of ``--road-columns``: ``ref=ma,name=ten`` (``ref=`` ignores one)."""
+    from bordergeo.inputs import preview
+    from bordergeo.roadlayer import COLUMN_CANDIDATES
+
+    pairs = _pairs("--road-columns", text, "ref=ma,name=ten,class=cap_duong")
+    for target in pairs:
+        if target not in COLUMN_CANDIDATES:
+            raise BorderGeoError(f"--road-columns: unknown column {preview(target)}; use "
+                                 f"{', '.join(COLUMN_CANDIDATES)}")
+    return {t: (c or None) for t, c in pairs.items()}
+
+
+def _class_speeds(text: str) -> dict[str, float]:
+    """Argparse type of ``--class-speeds``: ``expressway=80,national=50`` (1–200 km/h)."""
+    from bordergeo.inputs import preview
+    from bordergeo.roadlayer import MAX_SPEED_KPH
+    from bordergeo.schema import ROAD_CLASSES
+
+    classes = [c for c in ROAD_CLASSES if c != "rail"]
+    speeds = {}
+    for cls, value in _pairs("--class-speeds", text, "expressway=80,national=50").items():
+        if cls not in classes:
+            raise BorderGeoError(f"--class-speeds: unknown road class {preview(cls)}; use "
+                                 f"{', '.join(classes)}")
+        speeds[cls] = float(check_number(value, name=f"--class-speeds {cls}", low=1,
+                                         high=MAX_SPEED_KPH))
+    return speeds
+
+
 def _router(args: argparse.Namespace):  # -> Router, imported lazily
+    from bordergeo.roadlayer import read_roads
     from bordergeo.routing import Router, dataset_network
 
     dataset = _dataset(args)
-    roads = load_layer(args.roads, "roads") if getattr(args, "roads", None) else None
-    return Router(dataset_network(dataset, roads=roads), dataset)
+    roads = None
+    if getattr(args, "roads", None):
+        roads, _ = read_roads(args.roads, columns=getattr(args, "road_columns", None))
+    elif getattr(args, "road_columns", None):
+        raise BorderGeoError("--road-columns needs --roads FILE")
+    speeds = getattr(args, "class_speeds", None)
+    options = {"speeds_kph": speeds} if speeds else {}
+    snap_km = getattr(args, "max_snap_km", None)  # farther gates/hubs: a warning, left out
+    snap = {"max_snap_m": snap_km * 1000.0} if snap_km is not None else {}
+    return Router(dataset_network(dataset, roads=roads, **options, **snap), dataset, **snap)
 
 
 def _default_gates(router) -> list[str]:
@@ -625,7 +682,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     routing = argparse.ArgumentParser(add_help=False)
     routing.add_argument("--roads", metavar="FILE", default=None,
-                         help="route on this road layer instead of the dataset's roads")
+                         help="route on this road layer instead of the dataset's roads "
+                              "(any line layer: OSM, CTU and project columns are recognised; "
+                              "railways, ferries and paths are left out)")
+    routing.add_argument("--road-columns", type=_road_columns, default=None,
+                         metavar="TARGET=COLUMN,...",
+                         help="which --roads column gives id, ref, name, class, "
+                              "maxspeed_kph, oneway, lanes, status, length_m..., e.g. "
+                              "ref=ma,name=ten,class=cap_duong ('ref=' ignores a column)")
+    routing.add_argument("--class-speeds", type=_class_speeds, default=None,
+                         metavar="CLASS=KPH,...",
+                         help="truck speed by road class where a road has no speed limit, "
+                              "e.g. expressway=80,national=50 (1–200 km/h)")
+    routing.add_argument("--max-snap-km", type=_real("--max-snap-km", 0.01, 100), default=None,
+                         metavar="KM",
+                         help="attach gates, hubs and coordinates up to this far from a road "
+                              "(default 5; farther gates and hubs are left out with a "
+                              "warning, and only routes to them fail)")
     routing.add_argument("-o", "--output", type=Path, default=None,
                          help="write to this file instead of standard output")
 

@@ -31,6 +31,7 @@ __all__ = [
     "Place",
     "Route",
     "Router",
+    "UnattachedPlaceError",
     "dataset_network",
 ]
 
@@ -41,6 +42,32 @@ _COORD_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[, ]\s*(-?\d+(?:\.\d+)?)\s*$")
 
 class NoPathError(BorderGeoError):
     """No route connects the two places (a disconnected or closed network)."""
+
+
+class UnattachedPlaceError(LookupFailedError):
+    """A known gate or hub that is too far from every road of the network.
+
+    Attributes
+    ----------
+    place_id
+        Its id.
+    kind
+        ``"gate"`` or ``"hub"``.
+    distance_m
+        Distance to the nearest road of the network, in metres.
+    """
+
+    def __init__(self, message: str, *, place_id: str, kind: str, distance_m: float) -> None:
+        super().__init__(message)
+        self.place_id, self.kind, self.distance_m = place_id, kind, distance_m
+
+    def __reduce__(self) -> tuple:  # pickles with its fields
+        return (_unattached_error, (str(self), self.place_id, self.kind, self.distance_m))
+
+
+def _unattached_error(message: str, place_id: str, kind: str,
+                      distance_m: float) -> UnattachedPlaceError:
+    return UnattachedPlaceError(message, place_id=place_id, kind=kind, distance_m=distance_m)
 
 
 @dataclass(frozen=True)
@@ -134,7 +161,8 @@ def dataset_network(dataset: BorderDataset, *, roads: gpd.GeoDataFrame | None = 
     dataset
         Gates, hubs and roads (e.g. ``load_dataset()``).
     roads
-        Use these roads instead of the dataset's (the user's own road layer).
+        Use these roads instead of the dataset's (the user's own road layer, in any
+        columns: see :func:`~bordergeo.roadlayer.normalise_roads`).
     **options
         Passed to :func:`~bordergeo.network.build_network` (``snap_tolerance_m``,
         ``node_crossings``, ``speeds_kph``, ``max_snap_m``, ...).
@@ -142,8 +170,18 @@ def dataset_network(dataset: BorderDataset, *, roads: gpd.GeoDataFrame | None = 
     Returns
     -------
     RoadNetwork
-        With ``network.places`` mapping every gate and hub id to a node.
+        With ``network.places`` mapping every gate and hub id within ``max_snap_m`` of a
+        road to a node; the others are in ``network.report.unattached`` (and a warning).
+
+    Notes
+    -----
+    The roads are normalised first (:func:`~bordergeo.roadlayer.normalise_roads`; a
+    cheap pass for a layer already in the project's columns): railways, ferries and
+    paths are left out, and class ``rail`` is never routed on, even in a layer normalised
+    with ``exclude_classes=()``: trucks do not drive on railways.
     """
+    from bordergeo.roadlayer import normalise_roads
+
     places = pd.concat([dataset.gates[["id", "geometry"]], dataset.hubs[["id", "geometry"]]],
                        ignore_index=True)
     places = gpd.GeoDataFrame(places, geometry="geometry", crs=dataset.gates.crs)
@@ -151,8 +189,14 @@ def dataset_network(dataset: BorderDataset, *, roads: gpd.GeoDataFrame | None = 
     if len(duplicated):
         raise BorderGeoError(f"id {duplicated.iloc[0]!r} is both a gate and a hub; ids must "
                              f"be unique across the two layers")
-    return build_network(roads if roads is not None else dataset.roads, places=places,
-                         **options)
+    layer, _ = normalise_roads(roads if roads is not None else dataset.roads,
+                               source="roads")
+    rail = (layer["class"] == "rail").to_numpy(bool)
+    if rail.any():
+        logger.info("roads: %d railway line%s left out of the road network", int(rail.sum()),
+                    "s" if rail.sum() > 1 else "")
+        layer = layer[~rail].reset_index(drop=True)
+    return build_network(layer, places=places, **options)
 
 
 class Router:
@@ -165,7 +209,8 @@ class Router:
     dataset
         Gates and hubs for name lookup; without it places are node ids or coordinates.
     max_snap_m
-        A coordinate farther than this from every node is an error.
+        A coordinate farther than this from every node is an error. (Gates and hubs are
+        attached when the network is built, with that build's ``max_snap_m``.)
     """
 
     def __init__(self, network: RoadNetwork, dataset: BorderDataset | None = None, *,
@@ -194,7 +239,9 @@ class Router:
         Raises
         ------
         LookupFailedError
-            Unknown name (with suggestions) or a coordinate too far from any road.
+            Unknown name (with suggestions) or a coordinate too far from any road;
+            :class:`UnattachedPlaceError` for a gate or hub farther than the network's
+            ``max_snap_m`` from its roads (with the distance).
         """
         if isinstance(query, Place):
             return query
@@ -219,7 +266,7 @@ class Router:
                 continue
             place_id = str(row["id"])
             if place_id not in self.network.places:
-                raise LookupFailedError(f"{what} {place_id!r} is not attached to this network")
+                raise self._unattached(place_id, what)
             node = self.network.places[place_id]
             snap = self.network.report.attachments
             snap_m = float(snap.loc[snap["id"] == place_id, "snap_m"].iloc[0]) if len(snap) else 0.0
@@ -228,6 +275,18 @@ class Router:
                           self.dataset.hubs[["id", "name_vi", "name_en"]]], ignore_index=True)
         find_row(both, text, what="gate or hub")  # raises with suggestions
         raise LookupFailedError(f"no gate or hub named {text!r}")  # pragma: no cover
+
+    def _unattached(self, place_id: str, what: str) -> LookupFailedError:
+        report = self.network.report
+        far = report.unattached
+        hit = far[far["id"].astype(str) == place_id] if len(far) else far
+        if not len(hit):
+            return LookupFailedError(f"{what} {place_id!r} is not attached to this network")
+        distance = float(hit["distance_m"].iloc[0])
+        return UnattachedPlaceError(
+            f"{what} {place_id!r} is {distance / 1000:.1f} km from the nearest road of this "
+            f"network (limit {report.max_snap_m / 1000:.1f} km; --max-snap-km)",
+            place_id=place_id, kind=what, distance_m=distance)
 
     def _coordinate(self, lon: float, lat: float, label: str) -> Place:
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
@@ -339,33 +398,64 @@ class Router:
         -------
         pandas.DataFrame
             One row per pair: ``origin``, ``destination``, ``travel_time_min``,
-            ``length_km`` and ``reachable``; unreachable pairs have ``reachable=False`` and
-            NaN figures, never a magic number.
+            ``length_km``, ``reachable`` and ``reason``; unreachable pairs have
+            ``reachable=False``, NaN figures (never a magic number) and a reason: ``"no
+            path"``, or ``"origin not on the network (12.3 km from a road)"`` (or
+            destination) for a gate or hub farther than the network's ``max_snap_m``
+            from its roads. ``reason`` is missing (NA) for reachable pairs.
+
+        Raises
+        ------
+        LookupFailedError
+            An unknown place, or a coordinate too far from any road.
         """
-        src = [self.place(o) for o in origins]
-        dst = [self.place(d) for d in destinations]
+        src = [self._place_or_far(o) for o in origins]
+        dst = [self._place_or_far(d) for d in destinations]
         if not src or not dst:
             raise BorderGeoError("a matrix needs at least one origin and one destination")
-        rev = self.network.travel_time_csr_reversed if csr_reversed is None else csr_reversed
-        dist, nxt = dijkstra(rev, directed=True, indices=[d.node for d in dst],
-                             return_predecessors=True)
-        dist, nxt = np.atleast_2d(dist), np.atleast_2d(nxt)
-        starts = np.array([s.node for s in src], dtype=np.int64)
-        all_lengths = self._walk_lengths(nxt, starts,
-                                         np.array([d.node for d in dst], dtype=np.int64))
+        src_ok = np.array([isinstance(s, Place) for s in src], dtype=bool)
+        dst_ok = np.array([isinstance(d, Place) for d in dst], dtype=bool)
+        times = np.full((len(dst), len(src)), np.nan)
+        lengths = np.full((len(dst), len(src)), np.nan)
+        if src_ok.any() and dst_ok.any():
+            on_dst = [d for d in dst if isinstance(d, Place)]
+            on_src = [s for s in src if isinstance(s, Place)]
+            rev = (self.network.travel_time_csr_reversed if csr_reversed is None
+                   else csr_reversed)
+            dist, nxt = dijkstra(rev, directed=True, indices=[d.node for d in on_dst],
+                                 return_predecessors=True)
+            dist, nxt = np.atleast_2d(dist), np.atleast_2d(nxt)
+            starts = np.array([s.node for s in on_src], dtype=np.int64)
+            walked = self._walk_lengths(nxt, starts,
+                                        np.array([d.node for d in on_dst], dtype=np.int64))
+            found = dist[:, starts]
+            rows, cols = np.flatnonzero(dst_ok), np.flatnonzero(src_ok)
+            times[np.ix_(rows, cols)] = np.where(np.isfinite(found), found / 60.0, np.nan)
+            lengths[np.ix_(rows, cols)] = np.where(np.isfinite(found), walked / 1000.0, np.nan)
         records = []
         for j, d in enumerate(dst):
-            times = dist[j, starts]
-            ok = np.isfinite(times)
-            lengths = np.where(ok, all_lengths[j], np.nan)
             for i, s in enumerate(src):
-                records.append((s.label, d.label, times[i] / 60.0 if ok[i] else np.nan,
-                                lengths[i] / 1000.0, bool(ok[i])))
+                ok = bool(np.isfinite(times[j, i]))
+                if not src_ok[i]:
+                    reason = f"origin not on the network ({s.distance_m / 1000:.1f} km from a road)"
+                elif not dst_ok[j]:
+                    reason = (f"destination not on the network ({d.distance_m / 1000:.1f} km "
+                              f"from a road)")
+                else:
+                    reason = None if ok else "no path"
+                records.append((_label(s), _label(d), times[j, i], lengths[j, i], ok, reason))
         frame = pd.DataFrame(records, columns=["origin", "destination", "travel_time_min",
-                                               "length_km", "reachable"])
-        order = {s.label: k for k, s in enumerate(src)}
+                                               "length_km", "reachable", "reason"])
+        order = {_label(s): k for k, s in enumerate(src)}
         return frame.sort_values("origin", key=lambda c: c.map(order), kind="stable"
                                  ).reset_index(drop=True)
+
+    def _place_or_far(self, query: object) -> Place | UnattachedPlaceError:
+        """Resolve a place; a gate or hub too far from the roads comes back as its error."""
+        try:
+            return self.place(query)
+        except UnattachedPlaceError as exc:
+            return exc
 
     def times_to(self, destinations: Sequence[object]) -> NDArray[np.float64]:
         """Travel time (s) from every node to each destination: shape (n_dest, n_nodes)."""
@@ -492,11 +582,13 @@ class Router:
             Per origin: ``gate_before``, ``time_before_min``, ``gate_after``,
             ``time_after_min``, ``delta_min`` and ``reachable_after``.
         """
-        gate_places = [self.place(g) for g in gates]
-        shut = {self.place(g).label for g in closed_gates}
-        unknown = shut - {g.label for g in gate_places}
+        resolved = [self._place_or_far(g) for g in gates]
+        shut = {_label(self._place_or_far(g)) for g in closed_gates}
+        unknown = shut - {_label(g) for g in resolved}
         if unknown:
             raise LookupFailedError(f"closed gate {sorted(unknown)[0]!r} is not among the gates")
+        # a gate too far from the roads can be reached neither before nor after
+        gate_places = [g for g in resolved if isinstance(g, Place)]
         mask = self.closed_edge_mask(roads=roads, near=near)
         before = self.matrix(origins, gate_places)
         open_gates = [g for g in gate_places if g.label not in shut]
@@ -575,6 +667,10 @@ class Router:
                                  "trucks_per_day": flow[used], "routes": count[used]},
                                 geometry=self.network.edge_geometries(used),
                                 crs=self.network.crs)
+
+
+def _label(place: Place | UnattachedPlaceError) -> str:
+    return place.label if isinstance(place, Place) else place.place_id
 
 
 def _twin_index(edges: pd.DataFrame) -> NDArray[np.int64]:
