@@ -1,7 +1,8 @@
-"""Rebuild the bundled Lạng Sơn layers: gates, markers, hubs and roads (GeoJSON).
+"""Rebuild the bundled Lạng Sơn layers: gates, markers and hubs (GeoJSON).
 
 Every record carries its source; data/geojson/README.md lists the sources in full. The
 markers are placed on data/geojson/border.geojson (run scripts/build_border.py first).
+The roads are built by scripts/build_roads.py (it reads the gate and hub records here).
 Deterministic: the same inputs give the same bytes.
 
     python scripts/build_dataset.py
@@ -205,204 +206,6 @@ HUBS = [
          coord_source=DOMAIN + " §3.7", coord_confidence="M", lon=109.22, lat=13.78),
 ]
 
-# ---------------------------------------------------------------- road waypoints
-# (lon, lat, source). Junctions are shared waypoints, so the lines meet exactly there.
-GATE_XY = {g["id"]: (g["lon"], g["lat"]) for g in GATES}
-HUB_XY = {h["id"]: (h["lon"], h["lat"]) for h in HUBS}
-W = {
-    "ha-noi": (*HUB_XY["ha-noi"], geonames(1581130)),
-    "long-bien": (105.9, 21.0333, geonames(1564064)),
-    "gia-lam": (105.939, 21.02, geonames(9871722)),
-    "yen-vien": (105.9167, 21.0833, geonames(1560040)),
-    "tu-son": (105.9667, 21.1, geonames(1569856)),
-    "bac-ninh": (*HUB_XY["bac-ninh"], geonames(1591449)),
-    "bich-dong": (106.1007, 21.2742, geonames(8376599)),
-    "bac-giang": (*HUB_XY["bac-giang"], geonames(1591527)),
-    "bac-giang-ict": (106.2150, 21.2800, estimated("expressway interchange east of Bắc Giang")),
-    "kep": (106.2667, 21.4, geonames(1579752)),
-    "huu-lung": (106.3446, 21.5056, geonames(1580054)),
-    "chi-lang-town": (106.5026, 21.5736, geonames(8522285)),
-    "dong-mo": (*HUB_XY["chi-lang"], geonames(1582743)),
-    "lang-son": (*HUB_XY["lang-son"], geonames(1576633)),
-    "ct-cl-1": (106.6400, 21.6900, estimated("Hữu Nghị–Chi Lăng expressway alignment, east "
-                                             "of QL1A")),
-    "ct-cl-2": (106.7350, 21.8200, estimated("expressway alignment, bypassing Lạng Sơn city")),
-    "ct-cl-3": (106.7450, 21.9150, estimated("expressway alignment, east of Đồng Đăng")),
-    "cao-loc": (106.7683, 21.8665, geonames(8522260)),
-    "dong-dang": (*HUB_XY["dong-dang"], geonames(1582998)),
-    "huu-nghi": (*GATE_XY["huu-nghi"], WIKI_ZH_YOUYI),
-    "huu-nghi-1119-jct": (106.7135, 21.9690, estimated("junction of the cargo road with QL1A "
-                                                       "below the gate")),
-    "huu-nghi-1119": (*GATE_XY["huu-nghi-1119"], "gate point"),
-    "dong-dang-station": (*GATE_XY["dong-dang-rail"], WIKI_VI_DDSTATION),
-    "tan-my": (*HUB_XY["tan-my"], "hub point"),
-    "tan-thanh-jct": (106.6700, 21.9900, estimated("QL4A turn-off to the Tân Thanh gate")),
-    "tan-thanh": (*GATE_XY["tan-thanh"], WIKI_VI_TANTHANH),
-    "tan-thanh-1088": (*GATE_XY["tan-thanh-1088"], "gate point"),
-    "coc-nam": (*GATE_XY["coc-nam"], "gate point"),
-    "na-sam": (106.6151, 22.0564, geonames(1572898)),
-    "na-hinh": (*GATE_XY["na-hinh"], "gate point"),
-    "that-khe": (106.4736, 22.2553, geonames(1565969)),
-    "na-nua": (*GATE_XY["na-nua"], "gate point"),
-    "binh-nghi": (*GATE_XY["binh-nghi"], "gate point"),
-    "dong-khe": (106.4319, 22.4294, geonames(1582863)),
-    "cao-bang": (106.2579, 22.6657, geonames(1586185)),
-    "po-nhung": (*GATE_XY["po-nhung"], "gate point"),
-    "van-quan": (106.5392, 21.8652, geonames(1562984)),
-    "binh-gia": (106.3645, 21.9609, geonames(1587866)),
-    "dinh-ca": (106.0752, 21.7522, geonames(1583393)),
-    "thai-nguyen": (105.8482, 21.5942, geonames(1566319)),
-    "loc-binh": (106.9233, 21.7587, geonames(1575896)),
-    "na-duong": (106.9555, 21.7025, geonames(1573844)),
-    "dinh-lap": (107.0981, 21.5463, geonames(1583342)),
-    "tien-yen": (107.4053, 21.3313, geonames(1564589)),
-    "chi-ma": (*GATE_XY["chi-ma"], "gate point"),
-    "doi-ngo": (106.3867, 21.3063, geonames(8376497)),
-    "chu": (106.5665, 21.3738, geonames(1585281)),
-    "an-chau": (106.8493, 21.3346, geonames(1594496)),
-    "chi-linh": (106.3167, 21.0667, geonames(1585489)),
-    "dong-trieu": (106.5138, 21.0824, geonames(1582497)),
-    "mao-khe": (106.5926, 21.0586, geonames(1574873)),
-    "uong-bi": (106.7705, 21.0343, geonames(1563241)),
-    "nui-deo": (106.6744, 20.9157, geonames(1571768)),
-    "hai-phong": (106.6834, 20.8648, geonames(1581298)),
-    "hai-phong-port": (*HUB_XY["hai-phong-port"], NE_PORTS),
-    "nhu-quynh": (105.9849, 20.9817, geonames(1572018)),
-    "my-hao": (106.0833, 20.9167, geonames(1574155)),
-    "lai-cach": (106.2476, 20.9325, geonames(1577958)),
-    "hai-duong": (106.333, 20.941, geonames(1581326)),
-    "phu-thai": (106.5095, 20.9628, geonames(8607234)),
-    "an-duong": (106.6133, 20.8638, geonames(1594454)),
-    "thanh-tri": (105.8850, 20.9960, estimated("Thanh Trì bridge, west end of the Hà Nội–Hải "
-                                               "Phòng expressway")),
-    "dinh-vu": (106.7400, 20.8500, estimated("Đình Vũ, east end of the expressway")),
-    # long-haul corridor south (provincial capitals; general knowledge, M)
-    "phu-ly": (105.91, 20.54, "general knowledge (M)"),
-    "ninh-binh": (105.97, 20.25, "general knowledge (M)"),
-    "thanh-hoa": (105.78, 19.80, "general knowledge (M)"),
-    "vinh": (105.68, 18.67, "general knowledge (M)"),
-    "ha-tinh": (105.90, 18.34, "general knowledge (M)"),
-    "dong-hoi": (106.62, 17.47, "general knowledge (M)"),
-    "dong-ha": (107.10, 16.82, "general knowledge (M)"),
-    "hue": (107.59, 16.46, "general knowledge (M)"),
-    "da-nang": (108.20, 16.05, "general knowledge (M)"),
-    "quang-ngai": (108.80, 15.12, "general knowledge (M)"),
-    "quy-nhon": (*HUB_XY["quy-nhon"], DOMAIN),
-    "tuy-hoa": (109.30, 13.10, "general knowledge (M)"),
-    "nha-trang": (109.19, 12.24, "general knowledge (M)"),
-    "phan-rang": (108.99, 11.56, "general knowledge (M)"),
-    "phan-thiet": (*HUB_XY["phan-thiet"], DOMAIN),
-    "bien-hoa": (106.82, 10.95, "general knowledge (M)"),
-    "ho-chi-minh": (106.70, 10.78, "general knowledge (M)"),
-    "tan-an": (*HUB_XY["tan-an"], DOMAIN),
-    "my-tho": (*HUB_XY["my-tho"], DOMAIN),
-    "long-bien-icd": (*HUB_XY["long-bien-icd"], "hub point"),
-}
-
-VNEXPRESS_2020 = "VnExpress 14 Jan 2020: 64 km, 4 lanes, 100 km/h"
-LECOURRIER_2016 = "Le Courrier du Vietnam/VNA 2016: 45.8 km Gia Lâm – Bắc Giang, 100 km/h"
-
-# id, ref, name, class, lanes, maxspeed_kph, status, length_m, source, waypoints
-ROADS = [
-    ("ct-hn-bg", "CT.01", "Cao tốc Hà Nội – Bắc Giang", "expressway", 4, 90.0, "open", 45_800.0,
-     LECOURRIER_2016 + "; trucks limited to 90 km/h",
-     ["gia-lam", "tu-son", "bac-ninh", "bich-dong", "bac-giang-ict"]),
-    ("ct-bg-ls", "CT.01", "Cao tốc Bắc Giang – Lạng Sơn", "expressway", 4, 90.0, "open",
-     64_000.0, VNEXPRESS_2020 + "; trucks limited to 90 km/h",
-     ["bac-giang-ict", "kep", "huu-lung", "chi-lang-town"]),
-    ("ct-cl-hn", "CT.01", "Cao tốc Hữu Nghị – Chi Lăng", "expressway", 6, 80.0, "construction",
-     43_430.0, "VietnamPlus/SGGP/VOV: 43.43 km main line, works from 21 Apr 2024",
-     ["chi-lang-town", "ct-cl-1", "ct-cl-2", "ct-cl-3", "huu-nghi-1119-jct"]),
-    ("ql1a-hn-bn", "QL1A", "Quốc lộ 1A", "national", 4, 60.0, "open", None, "waypoints",
-     ["ha-noi", "long-bien", "yen-vien", "tu-son"]),
-    ("ql1a-bn-bg", "QL1A", "Quốc lộ 1A", "national", 4, 60.0, "open", None, "waypoints",
-     ["tu-son", "bac-ninh", "bac-giang"]),
-    ("ql1a-bg-kep", "QL1A", "Quốc lộ 1A", "national", 2, 60.0, "open", None, "waypoints",
-     ["bac-giang", "bac-giang-ict", "kep"]),
-    ("ql1a-kep-cl", "QL1A", "Quốc lộ 1A", "national", 2, 50.0, "open", None, "waypoints",
-     ["kep", "huu-lung", "chi-lang-town"]),
-    ("ql1a-cl-ls", "QL1A", "Quốc lộ 1A", "national", 2, 50.0, "open", None, "waypoints",
-     ["chi-lang-town", "dong-mo", "lang-son"]),
-    ("ql1a-ls-dd", "QL1A", "Quốc lộ 1A", "national", 2, 50.0, "open", None,
-     "waypoints; Đồng Đăng 14 km from Lạng Sơn", ["lang-son", "cao-loc", "dong-dang"]),
-    ("ql1a-dd-jct", "QL1A", "Quốc lộ 1A", "national", 2, 40.0, "open", None,
-     "waypoints; Hữu Nghị 3 km east of Đồng Đăng", ["dong-dang", "huu-nghi-1119-jct"]),
-    ("ql1a-jct-hn", "QL1A", "Quốc lộ 1A (km 0)", "national", 2, 30.0, "open", None,
-     "waypoints", ["huu-nghi-1119-jct", "huu-nghi"]),
-    ("cargo-1119", "1119–1120", "Đường chuyên dụng 1119–1120", "cargo_road", 4, 20.0, "open",
-     None, DEC865, ["huu-nghi-1119-jct", "huu-nghi-1119"]),
-    ("dd-station", None, "Đường vào ga Đồng Đăng", "local", 2, 30.0, "open", None, "waypoints",
-     ["dong-dang", "dong-dang-station"]),
-    ("ql4a-dd-tm", "QL4A", "Quốc lộ 4A", "national", 2, 50.0, "open", None, "waypoints",
-     ["dong-dang", "tan-my"]),
-    ("ql4a-tm-jct", "QL4A", "Quốc lộ 4A", "national", 2, 50.0, "open", None, "waypoints",
-     ["tan-my", "tan-thanh-jct"]),
-    ("ql4a-jct-ns", "QL4A", "Quốc lộ 4A", "national", 2, 50.0, "open", None, "waypoints",
-     ["tan-thanh-jct", "na-sam"]),
-    ("ql4a-ns-tk", "QL4A", "Quốc lộ 4A", "national", 2, 40.0, "open", None, "waypoints",
-     ["na-sam", "that-khe"]),
-    ("ql4a-tk-cb", "QL4A", "Quốc lộ 4A", "national", 2, 40.0, "open", None, "waypoints",
-     ["that-khe", "dong-khe", "cao-bang"]),
-    ("tan-thanh-road", None, "Đường vào cửa khẩu Tân Thanh", "provincial", 2, 30.0, "open", None,
-     "waypoints", ["tan-thanh-jct", "tan-thanh"]),
-    ("cargo-1088", "1088/2–1089", "Đường chuyên dụng 1088/2–1089", "cargo_road", 2, 20.0, "open",
-     None, DEC865, ["tan-thanh", "tan-thanh-1088"]),
-    ("coc-nam-road", None, "Đường vào Cốc Nam", "local", 2, 30.0, "open", None, "waypoints",
-     ["tan-my", "coc-nam"]),
-    ("na-hinh-road", None, "Đường vào Na Hình", "local", 2, 30.0, "open", None, "waypoints",
-     ["na-sam", "na-hinh"]),
-    ("na-nua-road", None, "Đường vào Nà Nưa", "local", 2, 30.0, "open", None, "waypoints",
-     ["that-khe", "na-nua"]),
-    ("binh-nghi-road", None, "Đường vào Bình Nghi", "local", 2, 30.0, "open", None, "waypoints",
-     ["that-khe", "binh-nghi"]),
-    ("po-nhung-road", None, "Đường vào Pò Nhùng", "local", 2, 30.0, "open", None, "waypoints",
-     ["cao-loc", "po-nhung"]),
-    ("ql1b", "QL1B", "Quốc lộ 1B", "national", 2, 40.0, "open", None, "waypoints",
-     ["lang-son", "van-quan", "binh-gia", "dinh-ca", "thai-nguyen"]),
-    ("ql4b-ls-lb", "QL4B", "Quốc lộ 4B", "national", 2, 50.0, "open", None, "waypoints",
-     ["lang-son", "loc-binh"]),
-    ("ql4b-lb-dl", "QL4B", "Quốc lộ 4B", "national", 2, 40.0, "open", None, "waypoints",
-     ["loc-binh", "na-duong", "dinh-lap"]),
-    ("ql4b-dl-ty", "QL4B", "Quốc lộ 4B", "national", 2, 40.0, "open", None, "waypoints",
-     ["dinh-lap", "tien-yen"]),
-    ("chi-ma-road", "ĐT.237", "Đường Lộc Bình – Chi Ma", "provincial", 2, 40.0, "open", None,
-     "waypoints", ["loc-binh", "chi-ma"]),
-    ("ql31", "QL31", "Quốc lộ 31", "national", 2, 50.0, "open", None, "waypoints",
-     ["bac-giang", "doi-ngo", "chu", "an-chau", "dinh-lap"]),
-    ("ql18", "QL18", "Quốc lộ 18", "national", 4, 60.0, "open", None, "waypoints",
-     ["bac-ninh", "chi-linh", "dong-trieu", "mao-khe", "uong-bi"]),
-    ("ql10", "QL10", "Quốc lộ 10", "national", 4, 60.0, "open", None, "waypoints",
-     ["uong-bi", "nui-deo", "hai-phong"]),
-    ("ql5-hn-hd", "QL5", "Quốc lộ 5", "national", 4, 60.0, "open", None, "waypoints",
-     ["gia-lam", "nhu-quynh", "my-hao", "lai-cach", "hai-duong"]),
-    ("ql5-hd-hp", "QL5", "Quốc lộ 5", "national", 4, 60.0, "open", None, "waypoints",
-     ["hai-duong", "phu-thai", "an-duong", "hai-phong"]),
-    ("hp-port", None, "Đường vào cảng Hải Phòng", "local", 4, 40.0, "open", None, "waypoints",
-     ["hai-phong", "hai-phong-port"]),
-    ("ct-hn-hp", "CT.04", "Cao tốc Hà Nội – Hải Phòng", "expressway", 6, 90.0, "open",
-     105_500.0, "Citicom project page: 105.5 km, Thanh Trì bridge – Đình Vũ",
-     ["thanh-tri", "nhu-quynh", "dinh-vu"]),
-    ("hn-thanh-tri", None, "Đường vành đai 3 (Hà Nội)", "national", 4, 50.0, "open", None,
-     "waypoints", ["ha-noi", "thanh-tri"]),
-    ("dinh-vu-port", None, "Đình Vũ – cảng Hải Phòng", "local", 4, 40.0, "open", None,
-     "waypoints", ["dinh-vu", "hai-phong-port"]),
-    ("gia-lam-hn", None, "Cầu Chương Dương", "national", 4, 40.0, "open", None, "waypoints",
-     ["ha-noi", "gia-lam"]),
-    ("long-bien-icd-road", None, "Đường vào ICD Long Biên", "local", 2, 30.0, "open", None,
-     "waypoints", ["long-bien", "long-bien-icd"]),
-    ("ql1a-south", "QL1A", "Quốc lộ 1A (phía Nam, giản lược)", "national", 2, 50.0, "open",
-     None, "simplified through provincial capitals: drawn length understates the road by "
-           "~15 %; long-haul times are indicative",
-     ["ha-noi", "phu-ly", "ninh-binh", "thanh-hoa", "vinh", "ha-tinh", "dong-hoi", "dong-ha",
-      "hue", "da-nang", "quang-ngai", "quy-nhon"]),
-    ("ql1a-south-2", "QL1A", "Quốc lộ 1A (phía Nam, giản lược)", "national", 2, 50.0, "open",
-     None, "simplified through provincial capitals (see ql1a-south)",
-     ["quy-nhon", "tuy-hoa", "nha-trang", "phan-rang", "phan-thiet"]),
-    ("ql1a-south-3", "QL1A", "Quốc lộ 1A (phía Nam, giản lược)", "national", 2, 50.0, "open",
-     None, "simplified through provincial capitals (see ql1a-south)",
-     ["phan-thiet", "bien-hoa", "ho-chi-minh", "tan-an", "my-tho"]),
-]
-
 # marker id, kind, gate, gate whose border point it sits at, offset along the line (m)
 MARKERS = [
     ("1116", "main", "huu-nghi", "huu-nghi", 0.0),
@@ -443,19 +246,6 @@ def _points(records: list[dict]) -> list[dict]:
     return out
 
 
-def build_roads() -> list[dict]:
-    feats = []
-    for rid, ref, name, cls, lanes, speed, status, length, source, way in ROADS:
-        coords = [[_fmt(W[w][0]), _fmt(W[w][1])] for w in way]
-        waypoint_sources = sorted({W[w][2] for w in way})
-        feats.append(_feature(
-            {"id": rid, "ref": ref, "name": name, "class": cls, "oneway": False,
-             "maxspeed_kph": speed, "lanes": lanes, "status": status, "length_m": length,
-             "source": f"{source}; waypoints: {' → '.join(way)} ({'; '.join(waypoint_sources)})"},
-            {"type": "LineString", "coordinates": coords}))
-    return feats
-
-
 def build_markers() -> list[dict]:
     border = gpd.read_file(DATA / "border.geojson").to_crs(32648)
     line = shapely.line_merge(border.geometry.iloc[0])
@@ -482,10 +272,9 @@ def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     _write("gates", _points(GATES))
     _write("hubs", _points(HUBS))
-    _write("roads", build_roads())
     _write("markers", build_markers())
-    print(f"wrote gates ({len(GATES)}), hubs ({len(HUBS)}), roads ({len(ROADS)}), "
-          f"markers ({len(MARKERS)})")
+    print(f"wrote gates ({len(GATES)}), hubs ({len(HUBS)}), markers ({len(MARKERS)}); "
+          f"roads.geojson is written by scripts/build_roads.py")
 
 
 if __name__ == "__main__":

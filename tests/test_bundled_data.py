@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from conftest import SHARED_DATA
 
 from bordergeo import load_dataset
 from bordergeo.cli import main
+from bordergeo.datasets import bundled_data_dir
 from bordergeo.routing import Router, dataset_network
 
 CROSSINGS = ["huu-nghi", "huu-nghi-1119", "dong-dang-rail", "chi-ma", "tan-thanh",
@@ -30,6 +32,12 @@ def ds():
 @pytest.fixture(scope="module")
 def router(ds):
     return Router(dataset_network(ds), ds)
+
+
+@pytest.fixture(scope="module")
+def road_router(ds):
+    """Roads only: rail lines (class ``rail``) are not part of the road network."""
+    return Router(dataset_network(ds, roads=ds.roads[ds.roads["class"] != "rail"]), ds)
 
 
 def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -97,25 +105,119 @@ def test_every_hub_reaches_every_open_road_gate(ds, router) -> None:
     assert router.network.report.components == [router.network.n_nodes]
 
 
-@pytest.mark.parametrize("origin,gate,low_km,high_km", [
-    # Lạng Sơn → Đồng Đăng 14 km, Đồng Đăng → Hữu Nghị 3 km (travel guides)
-    ("lang-son", "huu-nghi", 14, 20),
-    # 154 km north of Hà Nội (Citizendium); 45.8 + 64 km of expressway are cited lengths
-    ("ha-noi", "huu-nghi", 150, 185),
-    # Long An → Lạng Sơn ~1,800 km (VnExpress); the southern line is simplified
-    ("tan-an", "lang-son", 1_500, 1_900),
-])
-def test_route_lengths_match_the_real_roads(router, origin, gate, low_km, high_km) -> None:
-    route = router.route(origin, gate)
-    assert low_km <= route.length_km <= high_km
+def test_every_hub_reaches_every_open_road_gate_by_road(ds, road_router) -> None:
+    gates = ds.gates[(ds.gates["mode"] == "road") & (ds.gates["status"] == "open")]["id"]
+    table = road_router.matrix(ds.hubs["id"].tolist(), gates.tolist())
+    assert len(table) == len(ds.hubs) * len(gates)
+    assert table["reachable"].all()
+    assert road_router.network.report.components == [road_router.network.n_nodes]
+
+
+# Published road distances (km) and where they come from; data/geojson/README.md lists them.
+PUBLISHED = [
+    ("ha-noi", "lang-son", 154, "vntripinfo.com, Lang Son overview: 154 km from Hà Nội"),
+    ("ha-noi", "huu-nghi", 171, "vi.wikipedia Cửa khẩu Hữu Nghị: 171 km from Hà Nội"),
+    ("lang-son", "huu-nghi", 17, "vi.wikipedia Cửa khẩu Hữu Nghị: 17 km from Lạng Sơn"),
+    ("lang-son", "dong-dang", 14, "VietnamPlus 9 Jul 2019; minmaxtravel.com: 14 km"),
+    ("lang-son", "tan-thanh", 28, "vi.wikipedia Cửa khẩu Tân Thanh: about 28 km by road"),
+    ("bac-giang", "lang-son", 106, "bicycle-adventures.com: Kép 86 km from Lạng Sơn, "
+                                   "Bắc Giang 20 km further"),
+    ("tan-an", "lang-son", 1_800, "VnExpress (drivers): ~1,800 km Long An – Lạng Sơn"),
+]
+
+
+@pytest.mark.parametrize("origin,destination,published_km,source", PUBLISHED)
+def test_route_lengths_match_published_distances(road_router, origin, destination,
+                                                 published_km, source) -> None:
+    route = road_router.route(origin, destination)
+    assert abs(route.length_km - published_km) <= 0.10 * published_km, (
+        f"{origin} → {destination}: {route.length_km:.1f} km routed, {published_km} km "
+        f"published ({source})")
     assert route.refs  # named roads
 
 
-def test_hanoi_route_uses_the_expressway(router) -> None:
-    route = router.route("Hà Nội", "Hữu Nghị")
+def test_hanoi_route_uses_the_expressway(road_router) -> None:
+    route = road_router.route("Hà Nội", "Hữu Nghị")
     assert route.road_sequence.startswith("CT.01") or "CT.01" in route.refs
     assert route.refs[-1] == "QL1A"
     assert 120 <= route.travel_time_min <= 200  # ~2–2.5 h by car (VnExpress, CAND)
+
+
+ROAD_COLUMNS = ["id", "ref", "name", "class", "oneway", "maxspeed_kph", "lanes", "status",
+                "length_m", "source"]
+REAL_LAYER = "CTU-SematX LegoCity open data, CC BY-SA 4.0"
+
+
+@pytest.fixture(scope="module")
+def road_features() -> list[dict]:
+    return json.loads((bundled_data_dir() / "roads.geojson").read_text(encoding="utf-8"))[
+        "features"]
+
+
+def test_road_lines_have_the_documented_columns_ids_and_sources(road_features) -> None:
+    ids = [f["properties"]["id"] for f in road_features]
+    assert len(ids) == len(set(ids))
+    for feature in road_features:
+        props = feature["properties"]
+        assert list(props) == ROAD_COLUMNS, props["id"]
+        assert feature["geometry"]["type"] == "LineString", props["id"]
+        assert isinstance(props["source"], str) and len(props["source"]) > 20, props["id"]
+    real = [f for f in road_features if f["properties"]["source"].startswith(REAL_LAYER)]
+    drawn = [f for f in road_features if not f["properties"]["source"].startswith(REAL_LAYER)]
+    assert len(real) >= 80 and len(drawn) >= 20
+    for feature in real:
+        assert "gid " in feature["properties"]["source"], feature["properties"]["id"]
+    for feature in drawn:
+        assert "waypoints" in feature["properties"]["source"], feature["properties"]["id"]
+        assert "interpolated" in feature["properties"]["source"], feature["properties"]["id"]
+
+
+def test_drawn_lines_have_vertices_at_most_600_m_apart(road_features) -> None:
+    from bordergeo.crs import GEOD
+
+    for feature in road_features:
+        props = feature["properties"]
+        if props["source"].startswith(REAL_LAYER) or props["id"].startswith("ql1a-south"):
+            continue  # real geometry, and the simplified long-haul QL1A (flagged in source)
+        xy = np.asarray(feature["geometry"]["coordinates"], float)
+        _, _, step = GEOD.inv(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
+        assert step.max() <= 600.0, (props["id"], float(step.max()))
+    simplified = [f for f in road_features if f["properties"]["id"].startswith("ql1a-south")]
+    assert simplified and all("simplified" in f["properties"]["source"] for f in simplified)
+
+
+def test_expressways_keep_their_cited_lengths(ds) -> None:
+    roads = ds.roads.set_index("id")
+    assert roads.loc["ct-hn-bg", "length_m"] == 45_800.0
+    assert roads.loc["ct-bg-ls", "length_m"] == 64_000.0
+    assert roads.loc["ct-cl-hn", "length_m"] == 43_430.0
+    assert roads.loc["ct-cl-hn", "status"] == "construction"
+    assert roads.loc["ct-hn-hp", "length_m"] == 105_500.0
+
+
+def test_the_hanoi_dong_dang_railway_is_there_as_rail(ds) -> None:
+    rail = ds.roads[ds.roads["class"] == "rail"]
+    assert len(rail) >= 3
+    assert rail["name"].str.startswith("Đường sắt Hà Nội").all()
+    assert rail["source"].str.startswith(REAL_LAYER).all()
+    metric = rail.to_crs(32648)
+    # one continuous line from Hà Nội to the border, through Ga Đồng Đăng (vi.wikipedia)
+    line = shapely.line_merge(shapely.union_all(metric.geometry.to_numpy()))
+    assert line.geom_type == "LineString"
+    station, hanoi = gpd.GeoSeries([shapely.Point(106.69722, 21.94389),
+                                    shapely.Point(105.84117, 21.0245)], crs=4326).to_crs(32648)
+    assert line.distance(station) < 300
+    assert line.distance(hanoi) < 1_500
+    assert line.length > 150_000  # 165 km by rail Hà Nội – Lạng Sơn (vntripinfo.com)
+
+
+def test_every_gate_and_hub_is_near_an_open_road(ds) -> None:
+    roads = ds.roads[(ds.roads["class"] != "rail") & (ds.roads["status"] == "open")]
+    lines = shapely.union_all(roads.to_crs(32648).geometry.to_numpy())
+    for layer in (ds.gates, ds.hubs):
+        local = layer[(layer.geometry.x > 105.5) & (layer.geometry.y > 20.6)].to_crs(32648)
+        for place in local.itertuples():
+            assert lines.distance(place.geometry) <= 1_000, place.id
 
 
 def test_bundled_files_are_what_the_generator_writes(tmp_path) -> None:
@@ -126,3 +228,16 @@ def test_bundled_files_are_what_the_generator_writes(tmp_path) -> None:
         text = (data / f"{name}.geojson").read_text(encoding="utf-8")
         assert json.loads(text)["features"]
         assert "/work/" not in text and "/root/" not in text
+
+
+def test_maps_credit_the_road_layer(ds) -> None:
+    import folium
+
+    from bordergeo.maps import ROADS_ATTRIBUTION, add_roads
+
+    m = folium.Map(tiles=None)
+    add_roads(m, ds.roads)
+    assert ROADS_ATTRIBUTION in m.get_root().render()
+    own = folium.Map(tiles=None)  # a user's own roads are not credited to the bundled layer
+    add_roads(own, ds.roads.assign(source="my survey"))
+    assert ROADS_ATTRIBUTION not in own.get_root().render()

@@ -83,6 +83,9 @@ ROAD_STYLES = {
     "rail": ("#37474f", 3),
 }
 
+#: Attribution of the bundled road layer (data/geojson/README.md), shown with it.
+ROADS_ATTRIBUTION = "Roads: CTU-SematX LegoCity open data, CC BY-SA 4.0"
+
 #: Optional online basemaps: name → (folium tiles, attribution).
 BASEMAPS = {
     "osm": ("OpenStreetMap", None),
@@ -289,12 +292,15 @@ def add_roads(m: folium.Map, roads: gpd.GeoDataFrame, *, name: str = "Roads",
             dash = None if props["status"] == open_status else "6 6"
             return {"color": colour, "weight": weight, "dashArray": dash, "opacity": 0.85}
 
+        bundled = "source" in roads.columns and roads["source"].astype(str).str.contains(
+            "CTU-SematX", regex=False).any()
         folium.GeoJson(
             data,
             name=name,
             style_function=style,
             tooltip=geojson_tooltip(
                 fields, aliases=["Road", "Name", "Class", "Lanes", "Max speed (km/h)", "Status"]),
+            **({"attribution": ROADS_ATTRIBUTION} if bundled else {}),
         ).add_to(group)
     group.add_to(m)
     return group

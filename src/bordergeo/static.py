@@ -139,7 +139,8 @@ def plot_map(dataset: BorderDataset, *, routes: Sequence[Route] | None = None,
     ax.set_ylabel("latitude (°N)")
     ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
     ax.set_title(title or "Lạng Sơn border gates", fontsize=11)
-    ax.text(0.01, 0.01, "Border: © OpenStreetMap contributors (ODbL) via @geo-maps",
+    ax.text(0.01, 0.01, "Border: © OpenStreetMap contributors (ODbL) via @geo-maps; "
+            "roads: CTU-SematX LegoCity open data (CC BY-SA 4.0)",
             transform=ax.transAxes, fontsize=6, color="#555")
     fig.tight_layout()
     return fig
