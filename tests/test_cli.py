@@ -99,7 +99,7 @@ def test_map_requires_html_suffix(tmp_path, small_dataset_dir) -> None:
 def test_route_text_and_json(capsys) -> None:
     assert main(["route", "ha noi", "Hữu Nghị"]) == 0
     line = capsys.readouterr().out.strip()
-    assert line.startswith("ha-noi → huu-nghi: ") and " km, " in line and "QL1A" in line
+    assert line.startswith("Hà Nội → Hữu Nghị: ") and " km, " in line and "QL1A" in line
     assert main(["route", "bac-giang", "tan thanh", "--format", "json",
                  "--alternatives", "2"]) == 0
     routes = json.loads(capsys.readouterr().out)

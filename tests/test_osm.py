@@ -39,7 +39,7 @@ def test_read_pbf_roads() -> None:
     assert net.report.components[0] > 0.5 * net.n_nodes
     # OSMnx conventions: osmid is the way's integer id, road_id the layer's id
     # (a gap connector is no OSM way: it has a road_id but no osmid)
-    edges = list(build_network(roads, gap_tolerance_m=0).to_graph().edges(data=True))
+    edges = list(build_network(roads).to_graph().edges(data=True))  # OSM: no gap closing
     way_ids = set(roads["osmid"])
     assert all(isinstance(d["osmid"], int) and d["osmid"] in way_ids
                and d["road_id"] == f"w{d['osmid']}" for _, _, d in edges)

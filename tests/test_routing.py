@@ -278,3 +278,34 @@ def test_osm_ids_and_highway_values_pass_through_to_the_graph() -> None:
     back = network_from_graph(g)
     assert sorted(back.table["osm_id"].dropna().astype(int).unique()) == [1, 2]
     assert set(back.table["class"]) == {"national", "local", "provincial"}
+
+
+def test_an_exact_id_wins_and_text_shows_names() -> None:
+    import bordergeo
+
+    dataset = bordergeo.load_dataset()
+    router = bordergeo.Router(bordergeo.dataset_network(dataset), dataset)
+    town = router.place("dong-dang")
+    assert (town.label, town.kind, town.display) == ("dong-dang", "hub", "Đồng Đăng")
+    assert router.place("友谊关").label == "huu-nghi"
+    route = router.route("Đồng Đăng", "友谊关")
+    assert route.to_dict()["from_name"] == "Đồng Đăng"
+    assert route.to_dict()["to_name"] == "Hữu Nghị"
+    with pytest.raises(bordergeo.LookupFailedError, match="gate dong-dang-rail, hub dong-dang"):
+        router.place("Dong Dang station")
+
+
+def test_closing_a_multi_part_road_by_its_id_closes_every_part() -> None:
+    import geopandas as gpd
+    from shapely.geometry import MultiLineString
+
+    import bordergeo
+
+    roads = gpd.GeoDataFrame(
+        {"id": ["r1"], "class": ["national"]},
+        geometry=[MultiLineString([[(106.70, 21.90), (106.70, 21.95)],
+                                   [(106.70, 21.95), (106.70, 22.00)]])], crs="EPSG:4326")
+    roads, _ = bordergeo.normalise_roads(roads)
+    router = bordergeo.Router(bordergeo.build_network(roads))
+    closed = router.closed_edge_mask(roads=["r1"])
+    assert closed.all() and len(closed) == 4

@@ -60,7 +60,13 @@ from bordergeo.queues import (
     two_stage_backlog,
 )
 from bordergeo.roadlayer import RoadLayerReport, normalise_roads, read_roads
-from bordergeo.routing import NoPathError, Route, Router, dataset_network
+from bordergeo.routing import (
+    NoPathError,
+    Route,
+    Router,
+    UnattachedPlaceError,
+    dataset_network,
+)
 from bordergeo.scenarios import Scenario, apply_scenario, load_scenario
 
 __version__ = "0.1.0"
@@ -88,6 +94,7 @@ __all__ = [
     "Router",
     "Scenario",
     "SchemaError",
+    "UnattachedPlaceError",
     "UnstableQueueError",
     "ValidationError",
     "apply_scenario",

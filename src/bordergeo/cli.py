@@ -302,7 +302,7 @@ def cmd_route(args: argparse.Namespace) -> int:
         lines = []
         for k, r in enumerate(routes, start=1):
             label = f"route {k}: " if len(routes) > 1 else ""
-            lines.append(f"{label}{r.origin.label} → {r.destination.label}: "
+            lines.append(f"{label}{r.origin.display} → {r.destination.display}: "
                          f"{r.length_km:.1f} km, {r.travel_time_min:.0f} min via "
                          f"{r.road_sequence or '(unnamed roads)'} (snapped "
                          f"{r.origin.snap_m:.0f} m / {r.destination.snap_m:.0f} m)")
@@ -314,6 +314,15 @@ def cmd_route(args: argparse.Namespace) -> int:
         figure = time_distance_chart(routes[0], router.network, border_wait_h=args.border_wait_h)
         print(f"wrote {save_figure(figure, args.chart)}", file=sys.stderr)
     return 0
+
+
+def _place_names(dataset: BorderDataset) -> dict[str, str]:
+    """Gate and hub id → the name people use (Vietnamese), for text tables."""
+    names: dict[str, str] = {}
+    for layer in (dataset.gates, dataset.hubs):
+        for place_id, name in zip(layer["id"].astype(str), layer["name_vi"], strict=True):
+            names[place_id] = name if isinstance(name, str) and name.strip() else place_id
+    return names
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
@@ -344,6 +353,9 @@ def cmd_matrix(args: argparse.Namespace) -> int:
             shown = shown.pivot(index="origin", columns="destination",
                                 values="travel_time_min").loc[list(dict.fromkeys(
                                     shown["origin"]))]
+            names = _place_names(router.dataset)
+            shown = shown.rename(index=names, columns=names).rename_axis(
+                index="from", columns="to")
             text = "travel time (min) by fastest route\n" + shown.to_string()
         else:
             text = shown.round(1).to_string(index=False)

@@ -33,6 +33,7 @@ from bordergeo.errors import BorderGeoError, SchemaError
 
 __all__ = [
     "CLASS_HIGHWAY",
+    "DEFAULT_GAP_TOLERANCE_M",
     "DEFAULT_SPEEDS_KPH",
     "NetworkReport",
     "RoadNetwork",
@@ -54,6 +55,9 @@ DEFAULT_SPEEDS_KPH: dict[str, float] = {
     "cargo_road": 20.0,
     "rail": 40.0,
 }
+
+#: Gaps closed between dangling line ends and other lines (see :func:`build_network`).
+DEFAULT_GAP_TOLERANCE_M = 50.0
 
 #: OSM ``highway`` values for the project's road classes, used by
 #: :meth:`RoadNetwork.to_graph` where the layer has no ``highway`` column. The inverse of
@@ -832,7 +836,7 @@ def build_network(
     *,
     places: gpd.GeoDataFrame | None = None,
     snap_tolerance_m: float = 5.0,
-    gap_tolerance_m: float = 50.0,
+    gap_tolerance_m: float | None = None,
     node_crossings: bool = True,
     speeds_kph: dict[str, float] | None = None,
     include_status: tuple[str, ...] = ("open",),
@@ -866,8 +870,9 @@ def build_network(
         default, 50 m, is twice the ±25 m plotting accuracy (0.5 mm) of a 1:50 000 map,
         a common source scale of national road layers, and covers the 18–24 m
         undershoots at junctions of the CTU layer (its 110–320 m gaps need a larger
-        value, with more risk of false joins). ``0`` turns it off: OSM data is already
-        noded, a dangling end there is a real dead end.
+        value, with more risk of false joins). ``0`` turns it off. ``None`` (default):
+        50 m, or 0 for OSM data (a layer with ``osm_id``/``osmid`` values), which is
+        already noded at shared nodes, so a dangling end there is a real dead end.
     node_crossings
         Split lines where they cross (``False`` treats every crossing as an over/under
         pass). Crossings of lines with different ``layer`` values, or of a ``bridge`` or
@@ -899,6 +904,10 @@ def build_network(
     """
     if not isinstance(roads, gpd.GeoDataFrame) or roads.crs is None:
         raise SchemaError("roads need a GeoDataFrame with a CRS", source=source)
+    if gap_tolerance_m is None:
+        from_osm = any(c in roads.columns and roads[c].notna().any()
+                       for c in ("osm_id", "osmid"))
+        gap_tolerance_m = 0.0 if from_osm else DEFAULT_GAP_TOLERANCE_M
     speeds = {**DEFAULT_SPEEDS_KPH, **(speeds_kph or {})}
     if "status" in roads.columns:
         roads = roads[roads["status"].isin(include_status).to_numpy()]

@@ -130,8 +130,8 @@ def add_routes(m: folium.Map, routes: Sequence[Route], *, name: str = "Routes to
     for route in routes:
         colour = colours.setdefault(route.destination.label,
                                     ROUTE_COLOURS[len(colours) % len(ROUTE_COLOURS)])
-        text = html("{} → {}: {:.1f} km, {:.0f} min{}", route.origin.label,
-                    route.destination.label, route.length_km, route.travel_time_min,
+        text = html("{} → {}: {:.1f} km, {:.0f} min{}", route.origin.display,
+                    route.destination.display, route.length_km, route.travel_time_min,
                     html(" via {}", route.road_sequence) if route.refs else "")
         folium.PolyLine(_lat_lon(route.geometry), color=colour, weight=5, opacity=0.75,
                         tooltip=tooltip(text), class_name="bordergeo-route",

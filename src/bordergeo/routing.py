@@ -23,7 +23,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from bordergeo.datasets import BorderDataset
 from bordergeo.errors import BorderGeoError, LookupFailedError
-from bordergeo.names import find_row
+from bordergeo.names import find_place
 from bordergeo.network import RoadNetwork, build_network
 
 __all__ = [
@@ -84,12 +84,28 @@ class Place:
         Distance from the place to that node's road, in metres.
     kind
         ``"gate"``, ``"hub"`` or ``"coordinate"``.
+    name
+        What people call it (the Vietnamese name of a gate or hub); the label otherwise.
     """
 
     label: str
     node: int
     snap_m: float
     kind: str
+    name: str = ""
+
+    @property
+    def display(self) -> str:
+        """The name to show in text, maps and charts (the id or coordinate when unnamed)."""
+        return self.name or self.label
+
+
+def _display_name(row: pd.Series) -> str:
+    for column in ("name_vi", "name_en", "name"):
+        value = row.get(column)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
 
 
 @dataclass
@@ -139,6 +155,7 @@ class Route:
     def to_dict(self) -> dict:
         """Return the route's figures as plain JSON-ready values."""
         return {"from": self.origin.label, "to": self.destination.label,
+                "from_name": self.origin.display, "to_name": self.destination.display,
                 "length_km": round(self.length_km, 3),
                 "travel_time_min": round(self.travel_time_min, 2),
                 "roads": self.refs, "road_sequence": self.road_sequence,
@@ -259,22 +276,15 @@ class Router:
             return self._coordinate(lon, lat, text.strip())
         if self.dataset is None:
             raise LookupFailedError(f"no dataset to look up {text!r}; give a coordinate")
-        for layer, what in ((self.dataset.gates, "gate"), (self.dataset.hubs, "hub")):
-            try:
-                row = layer.iloc[find_row(layer, text, what=what)]
-            except LookupFailedError:
-                continue
-            place_id = str(row["id"])
-            if place_id not in self.network.places:
-                raise self._unattached(place_id, what)
-            node = self.network.places[place_id]
-            snap = self.network.report.attachments
-            snap_m = float(snap.loc[snap["id"] == place_id, "snap_m"].iloc[0]) if len(snap) else 0.0
-            return Place(place_id, node, snap_m, what)
-        both = pd.concat([self.dataset.gates[["id", "name_vi", "name_en"]],
-                          self.dataset.hubs[["id", "name_vi", "name_en"]]], ignore_index=True)
-        find_row(both, text, what="gate or hub")  # raises with suggestions
-        raise LookupFailedError(f"no gate or hub named {text!r}")  # pragma: no cover
+        what, position = find_place({"gate": self.dataset.gates, "hub": self.dataset.hubs}, text)
+        row = (self.dataset.gates if what == "gate" else self.dataset.hubs).iloc[position]
+        place_id = str(row["id"])
+        if place_id not in self.network.places:
+            raise self._unattached(place_id, what)
+        node = self.network.places[place_id]
+        snap = self.network.report.attachments
+        snap_m = float(snap.loc[snap["id"] == place_id, "snap_m"].iloc[0]) if len(snap) else 0.0
+        return Place(place_id, node, snap_m, what, name=_display_name(row))
 
     def _unattached(self, place_id: str, what: str) -> LookupFailedError:
         report = self.network.report
@@ -530,7 +540,8 @@ class Router:
         Parameters
         ----------
         roads
-            Road ids or refs to close entirely (e.g. ``"QL4A"``).
+            Road ids or refs to close entirely (e.g. ``"QL4A"``); the id of a multi-part
+            road closes all its parts (``"r1"`` closes ``"r1#1"`` and ``"r1#2"``).
         near
             ``(lon, lat, radius_m)``: close every edge within the radius (a landslide).
 
@@ -543,8 +554,11 @@ class Router:
         closed = np.zeros(len(edges), dtype=bool)
         names = {str(r) for r in roads}
         if names:
-            hits = edges["road_id"].astype(str).isin(names) | edges["ref"].astype(str).isin(names)
-            unknown = names - set(edges["road_id"].astype(str)) - set(edges["ref"].astype(str))
+            road_ids = edges["road_id"].astype(str)
+            whole_ids = road_ids.str.replace(r"#\d+$", "", regex=True)  # parts of a multi-line
+            refs = edges["ref"].astype(str)
+            hits = road_ids.isin(names) | whole_ids.isin(names) | refs.isin(names)
+            unknown = names - set(road_ids) - set(whole_ids) - set(refs)
             if unknown:
                 raise LookupFailedError(f"no road with id or ref {sorted(unknown)[0]!r}")
             closed |= hits.to_numpy()

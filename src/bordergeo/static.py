@@ -211,7 +211,8 @@ def time_distance_chart(route: Route, network: RoadNetwork, *,
             start = k
     ax.set_xlabel("distance along the route (km)")
     ax.set_ylabel("cumulative time (h)")
-    ax.set_title(title or f"{route.origin.label} → {route.destination.label}", fontsize=11)
+    ax.set_title(title or f"{route.origin.display} → {route.destination.display}",
+                 fontsize=11)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
     total = time_h[-1] + border_wait_h
