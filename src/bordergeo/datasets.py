@@ -157,7 +157,6 @@ def load_layer(path: PathLike, layer: str, *, gpkg_layer: str | None = None
     """
     if layer not in SCHEMAS:
         raise SchemaError(f"unknown layer {_show(layer)}; expected one of {', '.join(LAYERS)}")
-    check_regular_file(path, what="layer")
     label = f"{path}" + (f" (layer {gpkg_layer})" if gpkg_layer else "")
     return validate_layer(read_layer(path, layer=gpkg_layer), layer, source=label)
 

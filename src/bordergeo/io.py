@@ -51,6 +51,7 @@ import geopandas as gpd
 import pandas as pd
 
 from bordergeo.errors import BorderGeoError, DataFileError
+from bordergeo.inputs import check_regular_file
 
 __all__ = [
     "VECTOR_SUFFIXES",
@@ -104,11 +105,11 @@ def read_layer(path: str | os.PathLike[str], *, layer: str | None = None) -> gpd
     Raises
     ------
     DataFileError
-        If the file does not exist, has an unsupported suffix, or cannot be parsed.
+        If the file does not exist, is not a regular file (a folder, a pipe, a device),
+        has an unsupported suffix, or cannot be parsed.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataFileError(f"{path}: file not found")
+    check_regular_file(path, what="layer")
     suffix = path.suffix.lower()
     if suffix not in VECTOR_SUFFIXES:
         raise DataFileError(f"{path}: unsupported format {suffix or '(no suffix)'!r}; use one "

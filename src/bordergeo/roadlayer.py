@@ -983,10 +983,8 @@ def read_roads(
     SchemaError
         See :func:`normalise_roads`.
     """
-    from bordergeo.inputs import check_regular_file
     from bordergeo.io import read_layer
 
-    check_regular_file(path, what="roads layer")
     label = f"{path}" + (f" (layer {layer})" if layer else "")
     gdf = read_layer(path, layer=layer)
     return normalise_roads(gdf, columns=columns, source=label, **options)  # type: ignore[arg-type]
