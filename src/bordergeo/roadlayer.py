@@ -50,6 +50,7 @@ from numpy.typing import NDArray
 from bordergeo.errors import BorderGeoError, SchemaError
 from bordergeo.inputs import MAX_LANES, check_number, preview
 from bordergeo.names import fold
+from bordergeo.network import CLASS_HIGHWAY
 from bordergeo.schema import ROAD_CLASSES, ROAD_STATUSES
 
 __all__ = [
@@ -152,10 +153,9 @@ CLASS_WORDS: dict[str, str] = {
 }
 CLASS_WORDS.update({c: c for c in ROAD_CLASSES})
 
-#: OSM ``highway`` value written for each class when the input has none. The pairs agree
-#: with :data:`bordergeo.osm.HIGHWAY_CLASSES` (reading the value back gives the class).
-_CLASS_HIGHWAY = {"expressway": "motorway", "national": "trunk", "provincial": "secondary",
-                  "local": "unclassified", "cargo_road": "service"}
+#: OSM ``highway`` written for a line of unknown class (routed as ``local``); lines of a
+#: known class get :data:`bordergeo.network.CLASS_HIGHWAY` of their class.
+_UNKNOWN_HIGHWAY = "unclassified"
 
 #: Road-number prefixes derived from names: folded word → prefix of ``ref``.
 _REF_PREFIXES = {"quoc lo": "QL", "ql": "QL", "tinh lo": "ĐT", "duong tinh": "ĐT",
@@ -772,7 +772,7 @@ def normalise_roads(
     report.reversed_lines = int(backward.sum())
     status = _statuses(col("status"), n)[keep]
     status = np.where(status_hint != "", status_hint, status)
-    highway_out = _highways(highway, keep, n, class_index)
+    highway_out = _highways(highway, keep, n, class_index, unknown)
 
     # one row per line part
     row_part = np.isin(part_of, keep)
@@ -923,10 +923,11 @@ def _statuses(values: pd.Series | None, n: int) -> NDArray[np.object_]:
 
 
 def _highways(highway: pd.Series | None, keep: NDArray[np.int64], n: int,
-              class_index: NDArray[np.int64]) -> pd.Series:
+              class_index: NDArray[np.int64], unknown: NDArray[np.bool_]) -> pd.Series:
     """Return the OSM ``highway`` given, else one mapped from the class (none for rail)."""
-    table = np.array([_CLASS_HIGHWAY.get(c) for c in ROAD_CLASSES], dtype=object)
-    from_class = pd.Series(table[class_index], dtype=object)
+    table = np.array([CLASS_HIGHWAY.get(c) for c in ROAD_CLASSES], dtype=object)
+    from_class = pd.Series(np.where(unknown, _UNKNOWN_HIGHWAY, table[class_index]),
+                           dtype=object)
     if highway is None:
         return from_class
     text = _take(_as_text(highway), keep, n)
