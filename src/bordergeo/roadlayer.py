@@ -51,6 +51,7 @@ from bordergeo.errors import BorderGeoError, SchemaError
 from bordergeo.inputs import MAX_LANES, check_number, preview
 from bordergeo.names import fold
 from bordergeo.network import CLASS_HIGHWAY
+from bordergeo.osm import HIGHWAY_CLASSES
 from bordergeo.schema import ROAD_CLASSES, ROAD_STATUSES
 
 __all__ = [
@@ -120,22 +121,20 @@ _ROAD_CLASSES = tuple(c for c in ROAD_CLASSES if c != "rail")
 #: entries.
 CLASS_WORDS: dict[str, str] = {
     **dict.fromkeys(ROAD_CLASSES, None),  # filled below: each class is its own word
+    **HIGHWAY_CLASSES,  # OSM highway values, as the OSM import reads them
     # expressways
-    "motorway": "expressway", "motorway_link": "expressway", "freeway": "expressway",
+    "freeway": "expressway",
     "cao tốc": "expressway", "đường cao tốc": "expressway", "ct": "expressway",
     "高速": "expressway",
     # national roads
-    "trunk": "national", "trunk_link": "national", "primary": "national",
-    "primary_link": "national", "quốc lộ": "national", "ql": "national",
+    "quốc lộ": "national", "ql": "national",
     "quốc gia": "national", "national road": "national", "国道": "national", "g": "national",
     # provincial roads
-    "secondary": "provincial", "secondary_link": "provincial", "tỉnh lộ": "provincial",
+    "tỉnh lộ": "provincial",
     "đường tỉnh": "provincial", "đt": "provincial", "tl": "provincial",
     "cấp tỉnh": "provincial", "省道": "provincial", "s": "provincial",
     # local roads
-    "tertiary": "local", "tertiary_link": "local", "unclassified": "local",
-    "residential": "local", "living_street": "local", "service": "local", "road": "local",
-    "track": "local", "busway": "local", "đường huyện": "local", "huyện lộ": "local",
+    "busway": "local", "đường huyện": "local", "huyện lộ": "local",
     "đh": "local", "cấp huyện": "local", "đường xã": "local", "cấp xã": "local",
     "县道": "local", "乡道": "local", "x": "local", "y": "local",
     # border-zone cargo roads
