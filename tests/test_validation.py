@@ -483,7 +483,7 @@ def test_hub_beyond_the_snap_limit_is_refused(tmp_path, small_layers, capsys) ->
     with pytest.raises(ValidationError, match=r"hubs\.geojson: row 'hub-y', field 'geometry': "
                                               r"is 1\d\.\d km from the nearest open road; the "
                                               r"router attaches places up to 5 km from a road"):
-        load_dataset(folder)
+        load_dataset(folder, strict=True)
     assert MAX_PLACE_ROAD_M == 5_000.0
     assert _validate(capsys, str(folder))[0] == 1
 
@@ -497,7 +497,7 @@ def test_hub_near_only_a_planned_road_is_refused(tmp_path, small_layers) -> None
         {"type": "Feature", "properties": {"id": "hub-y", "name_vi": "Y", "kind": "icd"},
          "geometry": {"type": "Point", "coordinates": [106.70, 21.70]}})
     with pytest.raises(ValidationError, match=r"row 'hub-y'.*nearest open road"):
-        _load_broken(tmp_path, small_layers)
+        load_dataset(write_dataset(tmp_path / "broken", small_layers), strict=True)
 
 
 def test_id_both_gate_and_hub_is_refused(tmp_path, small_layers) -> None:
@@ -642,3 +642,19 @@ def test_missing_id_does_not_hide_or_fake_other_id_problems(tmp_path, small_laye
     assert [(p.row, p.field, p.message) for p in info.value.problems] == [
         ("#1", "id", "is empty but must have a value"),
         ("Gate B", "id", "ids must be lower-case ASCII slugs like 'huu-nghi'")]
+
+
+def test_a_far_hub_loads_with_a_warning_and_only_its_routes_fail(tmp_path, small_layers,
+                                                                  caplog) -> None:
+    from bordergeo import Router, UnattachedPlaceError, dataset_network
+
+    small_layers["hubs"]["features"].append(
+        {"type": "Feature", "properties": {"id": "hub-y", "name_vi": "Y", "kind": "icd"},
+         "geometry": {"type": "Point", "coordinates": [106.70, 21.70]}})
+    with caplog.at_level("WARNING", logger="bordergeo.datasets"):
+        ds = load_dataset(write_dataset(tmp_path / "far", small_layers))
+    assert "1 place beyond 5 km of an open road" in caplog.text and "hub-y" in caplog.text
+    router = Router(dataset_network(ds), ds)
+    assert router.route("hub-x", "gate-a").length_km > 0
+    with pytest.raises(UnattachedPlaceError, match="hub 'hub-y' is 1"):
+        router.route("hub-y", "gate-a")

@@ -146,7 +146,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             gdf = load_layer(path, layer)
             print(f"ok: {path} is a valid {layer} layer ({len(gdf)} rows)")
             return 0
-        dataset = load_dataset(path)
+        dataset = load_dataset(path, strict=True)
     except ValidationError as exc:
         problems = exc.problems
         if len(problems) == 1:  # the one-line form main() uses for every error

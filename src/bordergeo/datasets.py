@@ -230,15 +230,17 @@ def _check_references(frames: dict[str, gpd.GeoDataFrame], sources: dict[str, st
 
 
 def _check_places_reach_roads(frames: dict[str, gpd.GeoDataFrame], sources: dict[str, str],
-                              ok: set[str]) -> list[Problem]:
+                              ok: set[str]) -> tuple[list[Problem], list[Problem]]:
+    """Return the layers the open roads do not reach at all, and the places too far off."""
     problems: list[Problem] = []
+    far: list[Problem] = []
     if "roads" not in ok:
-        return problems
+        return problems, far
     roads = frames["roads"]
     roads = roads[roads["status"].eq("open").to_numpy()]
     layers = [name for name in ("gates", "hubs") if name in ok and len(frames[name])]
     if not len(roads) or not layers:
-        return problems
+        return problems, far
     lines = roads.geometry.to_numpy()
     road_box = roads.total_bounds
     bounds = shapely.bounds(lines)
@@ -263,8 +265,8 @@ def _check_places_reach_roads(frames: dict[str, gpd.GeoDataFrame], sources: dict
             f"is {d[p] / 1000:,.1f} km from the nearest open road; the router attaches "
             f"places up to {MAX_PLACE_ROAD_M / 1000:g} km from a road (add a road to it or "
             f"fix its coordinates)"))
-        problems += found.problems
-    return problems
+        far += found.problems
+    return problems, far
 
 
 def _check_gates_near_border(frames: dict[str, gpd.GeoDataFrame], sources: dict[str, str],
@@ -305,6 +307,7 @@ def load_dataset(
     hubs: PathLike | gpd.GeoDataFrame | None = None,
     roads: PathLike | gpd.GeoDataFrame | None = None,
     border: PathLike | gpd.GeoDataFrame | None = None,
+    strict: bool = False,
 ) -> BorderDataset:
     """Load and validate a border dataset.
 
@@ -323,6 +326,10 @@ def load_dataset(
     gates, markers, hubs, roads, border
         Replace one layer with a file or a GeoDataFrame (e.g. the user's own roads on
         top of the bundled gates).
+    strict
+        Also refuse gates and hubs beyond the router's reach of an open road (what
+        ``bordergeo validate`` checks). By default they are one logged warning: the
+        router leaves them unattached, and only routes that need them fail.
 
     Returns
     -------
@@ -413,7 +420,14 @@ def load_dataset(
     ok = set(frames)
     problems += _check_references(frames, sources, ok)
     problems += _check_gates_near_border(frames, sources, ok)
-    problems += _check_places_reach_roads(frames, sources, ok)
+    apart, far = _check_places_reach_roads(frames, sources, ok)
+    problems += apart
+    if strict:
+        problems += far
+    elif far:
+        logger.warning("%d place%s beyond %g km of an open road (the router leaves them "
+                       "unattached): %s", len(far), "s" if len(far) > 1 else "",
+                       MAX_PLACE_ROAD_M / 1000, "; ".join(str(p) for p in far[:3]))
     if file_problems:
         raise DatasetFileError(file_problems + problems)
     if problems:
