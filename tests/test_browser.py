@@ -138,8 +138,11 @@ def _count(page, selector: str) -> int:
 def test_analysis_map_draws_everything_offline(analysis_page, dataset) -> None:
     pg = analysis_page
     pg.wait_for_selector(".timecontrol-date")
+    from bordergeo.gates import capacity_gates
+
     open_road = dataset.gates[(dataset.gates["mode"] == "road")
-                              & (dataset.gates["status"] != "closed")]
+                              & (dataset.gates["status"] != "closed")
+                              & capacity_gates(dataset.gates)]  # lanes, not their crossings
     assert _count(pg, ".leaflet-marker-pane .awesome-marker") == len(dataset.gates) + len(
         dataset.hubs)
     assert _count(pg, "path.bordergeo-route") == len(dataset.hubs)   # one per hub

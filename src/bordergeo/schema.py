@@ -30,6 +30,7 @@ __all__ = [
     "LayerSchema",
     "SCHEMAS",
     "GATE_LEVELS",
+    "HOURS_COLUMNS",
     "GATE_MODES",
     "GATE_STATUSES",
     "HUB_KINDS",
@@ -46,6 +47,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 GATE_LEVELS = ("international", "main", "secondary", "crossing")
+#: Opening-window columns of the gates layer: both directions, then by direction.
+HOURS_COLUMNS = ("hours_vn", "hours_cn", "hours_vn_export", "hours_cn_export",
+                 "hours_vn_import", "hours_cn_import")
 GATE_MODES = ("road", "rail")
 GATE_STATUSES = ("open", "closed", "restricted")
 HUB_KINDS = ("city", "port", "airport", "icd", "logistics", "production")
@@ -187,7 +191,10 @@ GATES = LayerSchema(
         *_NAMES,
         Column("level", "str", required=True, nullable=False, choices=GATE_LEVELS),
         Column("mode", "str", required=True, nullable=False, choices=GATE_MODES),
-        Column("parent_id", "str", doc="gate pair this route belongs to"),
+        Column("parent_id", "str", doc="crossing whose capacity this lane or cargo road is "
+                                       "part of (summed once into the parent)"),
+        Column("pair_id", "str", doc="international gate pair the crossing legally belongs "
+                                     "to (not summed: reporting stays per crossing)"),
         Column("district", "str"),
         Column("status", "str", choices=GATE_STATUSES, nullable=False, default="open"),
         Column("status_note", "str", max_chars=MAX_NOTE_CHARS),
@@ -199,6 +206,10 @@ GATES = LayerSchema(
         Column("lanes_import", "int", minimum=0, maximum=MAX_LANES),
         Column("hours_vn", "str", doc="window on the Vietnamese clock (UTC+7)"),
         Column("hours_cn", "str", doc="window on the Chinese clock (UTC+8)"),
+        Column("hours_vn_export", "str", doc="export window, Vietnamese clock (default hours_vn)"),
+        Column("hours_cn_export", "str", doc="export window, Chinese clock (default hours_cn)"),
+        Column("hours_vn_import", "str", doc="import window, Vietnamese clock (default hours_vn)"),
+        Column("hours_cn_import", "str", doc="import window, Chinese clock (default hours_cn)"),
         Column("service_rate_trucks_h", "float", positive=True, doc="per lane"),
         Column("capacity_trucks_day", "float", minimum=0),
         Column("capacity_date", "str"),
@@ -660,7 +671,7 @@ def _check_geometry(gdf: gpd.GeoDataFrame, schema: LayerSchema, found: _Findings
 
 
 def _check_hours(typed: dict[str, pd.Series], found: _Findings) -> None:
-    for clock in ("hours_vn", "hours_cn"):
+    for clock in HOURS_COLUMNS:
         text = typed[clock]
         given = text.notna().to_numpy()
         parts = text.str.strip().str.extract(_HOURS_RE).astype(float)
