@@ -43,7 +43,8 @@ from bordergeo.schema import validate_layer
 
 __all__ = ["Scenario", "load_scenario", "apply_scenario", "piecewise_daily"]
 
-_GATE_FIELDS = {"lanes_export", "lanes_import", "hours_vn", "hours_cn",
+_GATE_FIELDS = {"lanes_export", "lanes_import", "hours_vn", "hours_cn", "hours_vn_export",
+                "hours_cn_export", "hours_vn_import", "hours_cn_import",
                 "service_rate_trucks_h", "status", "capacity_trucks_day"}
 _TOP_KEYS = {"name", "description", "sources", "gates", "open", "close", "demand_multiplier",
              "demand"}
@@ -62,7 +63,8 @@ class Scenario:
     open, close
         Gates to reopen or close.
     demand_multiplier
-        Factor on every demand (1 = unchanged).
+        Factor on every demand (1 = unchanged), or one per direction
+        (``{"export": 1.3, "import": 1.0}``): see :meth:`multiplier`.
     source
         File it came from.
     """
@@ -71,8 +73,31 @@ class Scenario:
     gates: dict[str, dict[str, object]] = field(default_factory=dict)
     open: list[str] = field(default_factory=list)
     close: list[str] = field(default_factory=list)
-    demand_multiplier: float = 1.0
+    demand_multiplier: float | dict[str, float] = 1.0
     source: str = "scenario"
+
+    def multiplier(self, direction: str | None = None) -> float:
+        """Demand factor of one direction (``None``: demand without a direction).
+
+        A per-direction factor applied to demand without a direction is the mean of the
+        two, weighted as the bundled 2024 demand (375 export, 925 import trucks/day).
+        """
+        value = self.demand_multiplier
+        if not isinstance(value, dict):
+            return float(value)
+        if direction in ("export", "import"):
+            return float(value.get(direction, 1.0))
+        return (375 * float(value.get("export", 1.0)) + 925 * float(value.get("import", 1.0))
+                ) / 1300
+
+    def scaled_demand(self, demand: pd.DataFrame) -> pd.DataFrame:
+        """Demand multiplied by this scenario's factor(s)."""
+        trucks = pd.to_numeric(demand["trucks_per_day"], errors="coerce")
+        if "direction" in demand.columns:
+            factor = demand["direction"].map(self.multiplier).astype(float)
+        else:
+            factor = self.multiplier(None)
+        return demand.assign(trucks_per_day=trucks * factor)
 
 
 #: Bounds on the numeric gate fields a scenario may set (the gates contract checks the rest).
@@ -82,7 +107,8 @@ _FIELD_BOUNDS: dict[str, dict[str, object]] = {
     "service_rate_trucks_h": {"low": 0, "low_open": True, "high": MAX_RATE_TRUCKS_H},
     "capacity_trucks_day": {"low": 0, "high": MAX_TRUCKS_PER_DAY},
 }
-_TEXT_FIELDS = {"hours_vn", "hours_cn", "status"}
+_TEXT_FIELDS = {"hours_vn", "hours_cn", "hours_vn_export", "hours_cn_export",
+                "hours_vn_import", "hours_cn_import", "status"}
 #: Longest scenario name kept (it labels tables and sheets).
 MAX_NAME_CHARS = 200
 #: Largest demand multiplier (a surge of a hundred times is already no longer a scenario).
@@ -163,9 +189,19 @@ def load_scenario(spec: str | os.PathLike[str] | dict) -> Scenario:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise SchemaError(f"'{key}' must be a list of gate ids", source=source)
         lists[key] = value
+    raw = data.get("demand_multiplier", 1.0)
     try:
-        multiplier = check_number(data.get("demand_multiplier", 1.0), name="demand_multiplier",
-                                  low=0, high=MAX_DEMAND_MULTIPLIER)
+        if isinstance(raw, dict):
+            extra = sorted(str(k) for k in set(raw) - {"export", "import"})
+            if extra:
+                raise SchemaError(f"demand_multiplier by direction takes export and import, "
+                                  f"not {preview(extra[0])}", source=source)
+            multiplier: float | dict[str, float] = {
+                str(k): check_number(v, name=f"demand_multiplier {k}", low=0,
+                                     high=MAX_DEMAND_MULTIPLIER) for k, v in raw.items()}
+        else:
+            multiplier = check_number(raw, name="demand_multiplier", low=0,
+                                      high=MAX_DEMAND_MULTIPLIER)
     except InputRangeError as exc:
         raise SchemaError(str(exc), source=source) from None
     name = data.get("name") or Path(source).stem
@@ -173,7 +209,7 @@ def load_scenario(spec: str | os.PathLike[str] | dict) -> Scenario:
         raise SchemaError(f"name must be a text of at most {MAX_NAME_CHARS} characters, not "
                           f"{preview(name)}", source=source)
     return Scenario(name=str(name), gates=checked_gates, open=lists["open"],
-                    close=lists["close"], demand_multiplier=float(multiplier), source=source)
+                    close=lists["close"], demand_multiplier=multiplier, source=source)
 
 
 def _capacity_factor(gate: pd.Series, changes: dict[str, object], *, source: str,
@@ -243,7 +279,13 @@ def apply_scenario(gates: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFr
         row = ids.get_loc(gate_id)
         factor = _capacity_factor(out.loc[row], changes, source=scenario.source, gate_id=gate_id)
         for key, value in changes.items():
+            if key not in out.columns:
+                out[key] = None
             out.loc[row, key] = value
+        if "service_rate_trucks_h" in changes:  # the scenario's rate replaces fitted ones
+            for column in ("service_rate_trucks_h_export", "service_rate_trucks_h_import"):
+                if column in out.columns:
+                    out.loc[row, column] = np.nan
         if factor != 1.0:
             out.loc[row, "capacity_trucks_day"] = float(out.loc[row, "capacity_trucks_day"]) \
                 * factor
