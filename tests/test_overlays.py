@@ -43,8 +43,8 @@ def test_fastest_routes_end_at_the_quickest_open_gate(dataset):
 
 def test_analysis_layers_from_a_scenario(layers, dataset):
     assert {"routes", "corridors", "road_load", "gate_load", "timeline", "title"} <= set(layers)
-    # regulation_2026 is the ×1.5 surge: 1,950 trucks/day reach the gates
-    assert layers["gate_load"]["trucks_per_day"].sum() == pytest.approx(1950)
+    # regulation_2026 is the export surge (×1.5): 925 import + 562.5 export trucks/day
+    assert layers["gate_load"]["trucks_per_day"].sum() == pytest.approx(1487.5)
     timeline = layers["timeline"]
     assert timeline["date"].nunique() == 5
     # the 4,300 trucks waiting at the start are shared out and then shrink

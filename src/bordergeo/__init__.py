@@ -7,7 +7,8 @@ The public API is importable from the package itself::
     router = bordergeo.Router(bordergeo.dataset_network(ds), ds)
 
 Each concern lives in its own module (``datasets``, ``network``, ``routing``, ``gates``,
-``queues``, ``scenarios``, ``assignment``, ``congestion``, ``osm``, ``maps``, and the
+``queues``, ``scenarios``, ``assignment``, ``timeline``, ``calibration``, ``congestion``,
+``osm``, ``maps``, and the
 safety rules ``inputs`` (bounded numbers and files), ``markup`` (the one escaping function
 of the map pages) and ``io`` (the one atomic writer)); the map
 functions are loaded on first use so that importing bordergeo does not import Folium.
@@ -19,6 +20,7 @@ import logging
 from typing import Any
 
 from bordergeo.assignment import AssignmentResult, assign
+from bordergeo.calibration import Calibration, CalibrationResult, calibrate, load_calibration
 from bordergeo.congestion import (
     bundled_scenarios,
     compare_scenarios,
@@ -68,6 +70,7 @@ from bordergeo.routing import (
     dataset_network,
 )
 from bordergeo.scenarios import Scenario, apply_scenario, load_scenario
+from bordergeo.timeline import load_calendar, load_seasonal_factors
 
 __version__ = "0.1.0"
 
@@ -78,6 +81,8 @@ __all__ = [
     "__version__",
     "AssetsMissingError",
     "AssignmentResult",
+    "Calibration",
+    "CalibrationResult",
     "BorderDataset",
     "BorderGeoError",
     "DataFileError",
@@ -103,6 +108,7 @@ __all__ = [
     "build_network",
     "bundled_data_dir",
     "bundled_scenarios",
+    "calibrate",
     "compare_scenarios",
     "compare_ue_so",
     "csv_text",
@@ -113,7 +119,10 @@ __all__ = [
     "gate_operations",
     "load_dataset",
     "load_demand",
+    "load_calibration",
+    "load_calendar",
     "load_layer",
+    "load_seasonal_factors",
     "load_scenario",
     "mgc_approximation",
     "network_from_graph",

@@ -15,6 +15,7 @@ one backward Dijkstra from the sink gives every origin's cheapest path at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -25,7 +26,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from bordergeo.errors import BorderGeoError, DataFileError
-from bordergeo.gates import gate_operations
+from bordergeo.gates import DIRECTIONS, capacity_gates, crossing_ids, gate_operations
 from bordergeo.inputs import (
     MAX_TARGET_GAP,
     MAX_TRUCKS_PER_DAY,
@@ -36,7 +37,7 @@ from bordergeo.inputs import (
 from bordergeo.network import RoadNetwork
 
 __all__ = ["AssignmentResult", "assign", "checked_demand", "bpr", "akcelik", "linear_delay",
-           "TRUCK_PCE", "LANE_CAPACITY_PCU_H"]
+           "logit_shares", "TRUCK_PCE", "LANE_CAPACITY_PCU_H"]
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +176,17 @@ class AssignmentResult:
         }
 
 
+@dataclass
+class _GateTrees:
+    """Backward search trees from every gate (see :meth:`_Links.gate_trees`)."""
+
+    via: NDArray
+    nxt: NDArray
+    gate_nodes: NDArray
+    chosen: NDArray
+    pairs: NDArray
+
+
 class _Links:
     """Road edges plus gate links to one sink node, as flat arrays (times in hours)."""
 
@@ -193,14 +205,19 @@ class _Links:
         per_direction = np.where(table["oneway"].to_numpy(bool), lanes, np.maximum(lanes / 2, 1))
         road_cap = per_direction * lane_capacity_pcu_h * 24.0 / truck_pce
         gate_rows = []
-        for _, gate in gates.iterrows():
+        carries = capacity_gates(gates).to_numpy()
+        for (_, gate), own in zip(gates.iterrows(), carries, strict=True):
+            if not own:  # a crossing whose lanes carry its capacity
+                continue
             ops = gate_operations(gate)
             cap = ops.capacity_trucks_day(direction)
             node = network.places.get(str(gate["id"]))
             if node is None or not np.isfinite(cap) or cap <= 0 or gate["mode"] != "road":
                 continue
-            gate_rows.append((str(gate["id"]), node, cap, max(ops.open_hours, 1.0),
-                              1.0 / ops.service_rate_trucks_h))
+            rate = ops.rate_for(direction) if direction in DIRECTIONS \
+                else ops.service_rate_trucks_h
+            gate_rows.append((str(gate["id"]), node, cap,
+                              max(ops.open_hours_for(direction), 1.0), 1.0 / rate))
         if not gate_rows:
             raise BorderGeoError("no open road gate with a known capacity to assign to")
         gate_frame = pd.DataFrame(gate_rows, columns=["gate_id", "node", "capacity",
@@ -291,19 +308,53 @@ class _Links:
             raise BorderGeoError(f"demand from {label!r} has no path to an open road gate "
                                  f"(closed gates, or roads that do not connect)")
         cur[~np.isfinite(dist[cur])] = self.sink
+        owner, link = self._walk(nxt, cur, self.sink, chosen, pairs)
+        shortest = dist[origins]
+        return np.where(np.isfinite(shortest), shortest, 0.0), owner, link
+
+    def _walk(self, nxt: NDArray, start: NDArray[np.int64], stop: int, chosen: NDArray,
+              pairs: NDArray) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Follow a search tree from each start node to ``stop``: (start position, link)."""
+        cur = start.copy()
         owners, links = [], []
-        active = np.flatnonzero(cur != self.sink)
+        active = np.flatnonzero(cur != stop)
         while len(active):
             step = nxt[cur[active]].astype(np.int64)
             key = cur[active] * self.n_nodes + step
             owners.append(active)
             links.append(chosen[np.searchsorted(pairs, key)])
             cur[active] = step
-            active = active[step != self.sink]
-        shortest = dist[origins]
+            active = active[step != stop]
         owner = np.concatenate(owners) if owners else np.zeros(0, np.int64)
         link = np.concatenate(links) if links else np.zeros(0, np.int64)
-        return np.where(np.isfinite(shortest), shortest, 0.0), owner, link
+        return owner, link
+
+    def gate_trees(self, cost: NDArray, origins: NDArray[np.int64]) -> _GateTrees:
+        """Cheapest paths from every origin through every gate, one backward search per gate.
+
+        The result's ``via`` is the cost of each origin's cheapest path through each gate
+        (origins × gates, h; inf where a gate cannot be reached).
+        """
+        graph, chosen, pairs = self._reversed(cost)
+        gate_nodes = self.tail[self.n_roads:]
+        dist, nxt = dijkstra(graph, directed=True, indices=gate_nodes,
+                             return_predecessors=True)
+        via = dist[:, origins].T + cost[self.n_roads:][None, :]
+        return _GateTrees(via, nxt, gate_nodes, chosen, pairs)
+
+    def load_via_gates(self, trees: _GateTrees, origins: NDArray[np.int64], trucks: NDArray
+                       ) -> NDArray:
+        """Link flows when ``trucks[i, g]`` go from origin ``i`` through gate ``g``."""
+        flow = np.zeros(len(self.t0))
+        r = self.n_roads
+        for g, node in enumerate(trees.gate_nodes):
+            sent = trucks[:, g]
+            reach = np.isfinite(trees.via[:, g]) & (sent > 0)
+            start = np.where(reach, origins, node)
+            owner, link = self._walk(trees.nxt[g], start, int(node), trees.chosen, trees.pairs)
+            flow += np.bincount(link, weights=sent[owner], minlength=len(flow))
+            flow[r + g] += float(sent[reach].sum())
+        return flow
 
     def gate_choice(self, owner: NDArray[np.int64], link: NDArray[np.int64],
                     volume: NDArray) -> NDArray:
@@ -452,6 +503,95 @@ def _gradient_projection(links: _Links, origins: NDArray[np.int64], volume: NDAr
     return flow, gaps, choice
 
 
+def logit_shares(cost_h: NDArray, *, dispersion_per_h: float, constants_h: NDArray,
+                 allowed: NDArray | None = None) -> NDArray:
+    """Multinomial-logit gate shares: ``P(g) ∝ exp(−θ (c_g − k_g))``.
+
+    Parameters
+    ----------
+    cost_h
+        Cost of each alternative, hours (rows: deciders, columns: gates; inf where a gate
+        cannot be reached).
+    dispersion_per_h
+        θ: how sharply drivers prefer the cheaper gate (1/h); large θ tends to the
+        shortest-time choice, 0 to an even split.
+    constants_h
+        Gate-specific constants k_g, hours-equivalent: what time does not explain
+        (a gate preferred as if it were k_g hours nearer).
+    allowed
+        Optional boolean mask of the same shape: goods classes allowed only at some gates.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shares, each row summing to 1 (0 where no gate is usable).
+    """
+    usable = np.isfinite(cost_h)
+    utility = -dispersion_per_h * (np.where(usable, cost_h, 0.0) - constants_h)
+    if allowed is not None:
+        usable &= allowed
+    utility = np.where(usable, utility, -np.inf)
+    top = np.max(np.where(usable, utility, -np.inf), axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    weight = np.where(usable, np.exp(utility - top), 0.0)
+    total = weight.sum(axis=1, keepdims=True)
+    return np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+
+
+#: Self-regulated averaging (Liu, Meng & Wang 2009): the inverse step grows fast when the
+#: residual rises and slowly while it falls.
+_SRA_GROW, _SRA_CREEP = 1.5, 0.05
+
+
+def _logit_equilibrium(links: _Links, origins: NDArray[np.int64], volume: NDArray, *,
+                       dispersion_per_h: float, constants_h: NDArray,
+                       allowed: NDArray | None, max_iter: int, target_gap: float
+                       ) -> tuple[NDArray, list[float], NDArray]:
+    """Stochastic user equilibrium with logit gate choice, by self-regulated averaging.
+
+    Each iteration prices every origin's cheapest path through every gate at the current
+    link times, splits the origin's trucks by :func:`logit_shares` and moves the flows
+    towards that split. The gap is ``Σ|target − flow| / Σ target`` over links: 0 at the
+    fixed point where the flows reproduce the shares their own costs imply.
+    """
+    flow = np.zeros(len(links.t0))
+    choice = np.zeros((len(origins), len(links.gate_ids)))
+    gaps: list[float] = []
+    inverse_step, last = 1.0, np.inf
+    for k in range(max_iter + 1):
+        trees = links.gate_trees(links.time(flow), origins)
+        via = trees.via
+        unreachable = np.flatnonzero(~np.isfinite(via).any(axis=1) & (volume > 0))
+        if len(unreachable):
+            label = links.origin_labels[int(unreachable[0])] \
+                if links.origin_labels else f"#{int(unreachable[0]) + 1}"
+            raise BorderGeoError(f"demand from {label!r} has no path to an open road gate "
+                                 f"(closed gates, or roads that do not connect)")
+        shares = logit_shares(via, dispersion_per_h=dispersion_per_h,
+                              constants_h=constants_h[None, :], allowed=allowed)
+        lost = np.flatnonzero((shares.sum(axis=1) == 0) & (volume > 0))
+        if len(lost):
+            raise BorderGeoError(f"demand from {links.origin_labels[int(lost[0])]!r} has no "
+                                 f"open gate that allows its goods")
+        target_choice = shares * volume[:, None]
+        target = links.load_via_gates(trees, origins, target_choice)
+        if k == 0:
+            flow, choice = target, target_choice
+            continue
+        total = float(target.sum())
+        residual = float(np.abs(target - flow).sum()) / total if total > 0 else 0.0
+        gaps.append(residual)
+        logger.debug("logit iteration %d: gap %.3g", k, residual)
+        if residual < target_gap:
+            break
+        inverse_step += _SRA_GROW if residual >= last else _SRA_CREEP
+        last = residual
+        step = 1.0 / inverse_step
+        flow = flow + step * (target - flow)
+        choice = choice + step * (target_choice - choice)
+    return flow, gaps, choice
+
+
 def _shift_to_cheapest(links: _Links, flow: NDArray, paths: list[NDArray[np.int64]],
                        path_flow: list[float], so: bool) -> bool:
     """One Newton shift for one origin; False when there was nothing to shift."""
@@ -506,8 +646,11 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
            objective: str = "ue", max_iter: int = 500, target_gap: float = 1e-4,
            direction: str = "both", truck_pce: float = TRUCK_PCE,
            lane_capacity_pcu_h: float = LANE_CAPACITY_PCU_H,
-           gate_delay: str = "akcelik", algorithm: str = "gp") -> AssignmentResult:
-    """Assign truck demand from hubs to China over roads and gates by Frank–Wolfe.
+           gate_delay: str = "akcelik", algorithm: str = "gp", choice: str = "shortest",
+           dispersion_per_h: float = 1.0,
+           gate_constants_h: Mapping[str, float | Mapping[str, float]] | None = None,
+           goods_gates: Mapping[str, Sequence[str]] | None = None) -> AssignmentResult:
+    """Assign truck demand from hubs to China over roads and gates.
 
     Parameters
     ----------
@@ -539,6 +682,20 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
         ``"gp"`` path-based gradient projection (default: reaches small gaps in far fewer
         iterations when gates run near capacity), ``"cfw"`` conjugate Frank–Wolfe or
         ``"fw"`` the classic Frank–Wolfe method. All report the same relative gap.
+    choice
+        ``"shortest"``: every truck takes its cheapest gate (Wardrop; with
+        ``objective``); ``"logit"``: a stochastic user equilibrium where trucks split
+        between gates by :func:`logit_shares` of their path costs, which can reproduce
+        splits that shortest time cannot (use a fitted calibration: ``bordergeo
+        calibrate``). Its relative gap is the fixed-point residual.
+    dispersion_per_h
+        θ of the logit (1/h).
+    gate_constants_h
+        Logit constants by gate or crossing id (hours-equivalent; a crossing's constant
+        applies to its lanes), either one number or ``{"export": …, "import": …}``.
+    goods_gates
+        Logit only: ``{goods class: [gate or crossing ids]}`` — the gates a class of the
+        demand's ``goods`` column may use (classes not listed may use every gate).
 
     Returns
     -------
@@ -553,6 +710,12 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
         raise BorderGeoError(f"objective must be 'ue' or 'so', not {objective!r}")
     if algorithm not in ("gp", "cfw", "fw"):
         raise BorderGeoError(f"algorithm must be 'gp', 'cfw' or 'fw', not {algorithm!r}")
+    if choice not in ("shortest", "logit"):
+        raise BorderGeoError(f"choice must be 'shortest' or 'logit', not {choice!r}")
+    if choice == "logit" and objective != "ue":
+        raise BorderGeoError("the logit choice is a user equilibrium: objective must be 'ue'")
+    dispersion_per_h = check_number(dispersion_per_h, name="dispersion_per_h", low=0,
+                                    high=1_000)
     if gate_delay not in ("akcelik", "linear"):
         raise BorderGeoError(f"gate_delay must be 'akcelik' or 'linear', not {gate_delay!r}")
     target_gap = check_number(target_gap, name="target gap", low=0, low_open=True,
@@ -562,18 +725,23 @@ def assign(network: RoadNetwork, gates: pd.DataFrame, demand: pd.DataFrame, *,
     trucks = demand["trucks_per_day"]
     options = {"objective": objective, "max_iter": max_iter, "target_gap": target_gap,
                "truck_pce": truck_pce, "lane_capacity_pcu_h": lane_capacity_pcu_h,
-               "gate_delay": gate_delay, "algorithm": algorithm}
+               "gate_delay": gate_delay, "algorithm": algorithm,
+               "logit": _LogitOptions(dispersion_per_h, dict(gate_constants_h or {}),
+                                      {str(k): [str(g) for g in v]
+                                       for k, v in (goods_gates or {}).items()})
+               if choice == "logit" else None}
     frame = pd.DataFrame({"origin": demand["origin"].astype(str), "trucks": trucks})
     if "goods" in demand.columns:
         frame["goods"] = demand["goods"].astype(str).to_numpy()
     if "direction" not in demand.columns:
         run = _solve(network, gates, frame, direction=direction, **options)
-        return _checked(_with_goods(_result(network, objective, [run]), frame), target_gap)
+        return _checked(_with_goods(_result(network, objective, [run]), frame, options),
+                        target_gap)
     directions = demand["direction"]
     frame["direction"] = directions.to_numpy()
     runs = [_solve(network, gates, frame[directions.to_numpy() == d], direction=d, **options)
             for d in ("export", "import") if (directions == d).any()]
-    return _checked(_with_goods(_result(network, objective, runs), frame), target_gap)
+    return _checked(_with_goods(_result(network, objective, runs), frame, options), target_gap)
 
 
 def _checked(result: AssignmentResult, target_gap: float) -> AssignmentResult:
@@ -652,9 +820,18 @@ def checked_demand(frame: pd.DataFrame, *, source: str = "demand",
     return out
 
 
-def _with_goods(result: AssignmentResult, frame: pd.DataFrame) -> AssignmentResult:
+def _with_goods(result: AssignmentResult, frame: pd.DataFrame, options: dict
+                ) -> AssignmentResult:
     """Split each origin's gate flows among its goods classes in proportion to demand."""
     if "goods" not in frame.columns:
+        return result
+    if "goods" in result.origin_gates.columns:  # logit with goods rules: already by class
+        group = ["goods", "gate_id"] + (["direction"] if "direction" in frame.columns else [])
+        result.goods = result.origin_gates.groupby(group, sort=False)["trucks_per_day"] \
+            .sum().reset_index()
+        keys = [c for c in result.origin_gates.columns if c not in ("goods", "trucks_per_day")]
+        result.origin_gates = result.origin_gates.groupby(keys, sort=False)["trucks_per_day"] \
+            .sum().reset_index()
         return result
     keys = ["origin"] + (["direction"] if "direction" in frame.columns else [])
     by_class = frame.groupby(keys + ["goods"], sort=False)["trucks"].sum().reset_index()
@@ -679,12 +856,48 @@ class _Run:
     flow: NDArray
     gaps: list[float]
     choice: NDArray
+    goods: NDArray | None = None
+
+
+@dataclass
+class _LogitOptions:
+    dispersion_per_h: float
+    constants_h: dict[str, float | Mapping[str, float]]
+    goods_gates: dict[str, list[str]]
+
+    def constants(self, gate_ids: list[str], crossing: pd.Series, direction: str) -> NDArray:
+        """Constant of each gate link: its own, else its crossing's, else 0."""
+        values = []
+        for gate_id in gate_ids:
+            value = self.constants_h.get(gate_id, self.constants_h.get(
+                str(crossing.get(gate_id, gate_id)), 0.0))
+            if isinstance(value, Mapping):
+                value = value.get(direction, np.mean([float(v) for v in value.values()])
+                                  if value else 0.0)
+            values.append(check_number(value, name=f"gate constant of {gate_id}",
+                                       low=-1_000, high=1_000))
+        return np.asarray(values, float)
+
+    def allowed(self, goods: NDArray, gate_ids: list[str], crossing: pd.Series) -> NDArray:
+        """Which gates each (origin, goods) row may use."""
+        mask = np.ones((len(goods), len(gate_ids)), dtype=bool)
+        for k, cls in enumerate(goods):
+            rule = self.goods_gates.get(str(cls))
+            if rule is not None:
+                mask[k] = [g in rule or str(crossing.get(g, g)) in rule for g in gate_ids]
+        return mask
 
 
 def _solve(network: RoadNetwork, gates: pd.DataFrame, frame: pd.DataFrame, *, direction: str,
            objective: str, max_iter: int, target_gap: float, truck_pce: float,
-           lane_capacity_pcu_h: float, gate_delay: str, algorithm: str) -> _Run:
-    grouped = frame.groupby("origin", sort=False)["trucks"].sum()
+           lane_capacity_pcu_h: float, gate_delay: str, algorithm: str,
+           logit: _LogitOptions | None) -> _Run:
+    by_goods = logit is not None and bool(logit.goods_gates) and "goods" in frame.columns
+    keys = ["origin", "goods"] if by_goods else ["origin"]
+    grouped = frame.groupby(keys, sort=False)["trucks"].sum()
+    goods = grouped.index.get_level_values("goods").to_numpy(str) if by_goods else None
+    if by_goods:
+        grouped.index = grouped.index.get_level_values("origin")
     unknown = [o for o in grouped.index if o not in network.places]
     if unknown:
         known = ", ".join(list(network.places)[:12])
@@ -699,6 +912,15 @@ def _solve(network: RoadNetwork, gates: pd.DataFrame, frame: pd.DataFrame, *, di
     origins = np.array([network.places[o] for o in grouped.index], dtype=np.int64)
     volume = grouped.to_numpy(float)
     so = objective == "so"
+    if logit is not None:
+        crossing = crossing_ids(gates)
+        allowed = logit.allowed(goods, links.gate_ids, crossing) if goods is not None else None
+        flow, gaps, choice = _logit_equilibrium(
+            links, origins, volume, dispersion_per_h=logit.dispersion_per_h,
+            constants_h=logit.constants(links.gate_ids, crossing, direction),
+            allowed=allowed, max_iter=max_iter, target_gap=target_gap)
+        return _Run(direction, links, grouped.index, origins, volume, flow, gaps, choice,
+                    goods)
     if algorithm == "gp":
         flow, gaps, choice = _gradient_projection(links, origins, volume, so=so,
                                                   max_iter=max_iter, target_gap=target_gap)
@@ -725,16 +947,22 @@ def _result(network: RoadNetwork, objective: str, runs: list[_Run]) -> Assignmen
             "gate_time_h": times[r:], "direction": run.direction}))
         shortest, _, _ = links.tree_paths(times, run.origins, run.volume)
         origin_tables.append(pd.DataFrame({"origin": run.labels, "trucks_per_day": run.volume,
-                                           "cost_h": shortest, "direction": run.direction}))
-        choice = pd.DataFrame(run.choice, index=run.labels, columns=links.gate_ids)
-        choice = choice.rename_axis(index="origin", columns="gate_id").stack()
-        choice_tables.append(choice[choice > 1e-6].rename("trucks_per_day").reset_index()
+                                           "cost_h": shortest, "direction": run.direction})
+                             .groupby(["origin", "direction"], sort=False, as_index=False)
+                             .agg(trucks_per_day=("trucks_per_day", "sum"),
+                                  cost_h=("cost_h", "min")))
+        choice = pd.DataFrame(run.choice, columns=links.gate_ids).rename_axis(
+            index="row", columns="gate_id").stack().rename("trucks_per_day").reset_index()
+        choice.insert(0, "origin", run.labels.to_numpy()[choice["row"].to_numpy()])
+        if run.goods is not None:
+            choice.insert(1, "goods", run.goods[choice["row"].to_numpy()])
+        choice_tables.append(choice[choice["trucks_per_day"] > 1e-6].drop(columns="row")
                              .assign(direction=run.direction))
         via = links.costs_via_gates(times, run.origins)
         cost_tables.append(pd.DataFrame({
             "origin": np.repeat(run.labels.to_numpy(), len(links.gate_ids)),
             "gate_id": np.tile(links.gate_ids, len(run.origins)), "cost_h": via.ravel(),
-            "direction": run.direction}))
+            "direction": run.direction}).drop_duplicates(["origin", "gate_id"]))
     gates_out = _combined_gates(gate_tables)
     first = runs[0].links
     used = np.flatnonzero(road_flow > 1e-9)

@@ -36,6 +36,8 @@ __all__ = ["main", "build_parser", "reference_markdown"]
 
 logger = logging.getLogger("bordergeo")
 
+#: Days held out of the calibration by default (see bordergeo.calibration).
+DEFAULT_HOLDOUT = ("2024-08-29",)
 EXIT_USER_ERROR = 1
 #: Exit status of an assignment that stopped above its target gap (results still written).
 EXIT_NOT_CONVERGED = 3
@@ -194,7 +196,8 @@ def cmd_map(args: argparse.Namespace) -> int:
                                  scenario=args.scenario, observed=args.congestion,
                                  replay=args.replay,
                                  demand=load_demand(args.demand) if args.demand else None,
-                                 days=args.days, initial_backlog=args.initial_backlog)
+                                 days=args.days, initial_backlog=args.initial_backlog,
+                                 calibration=args.calibration)
     provinces = None
     if args.provinces:
         from bordergeo.io import read_layer
@@ -475,6 +478,21 @@ def _scenario_list(args: argparse.Namespace) -> list:
     return [load_scenario(resolve_scenario(spec)) for spec in args.scenario or []]
 
 
+def _calibration(args: argparse.Namespace):  # -> Calibration | None, imported lazily
+    from bordergeo.calibration import load_calibration
+
+    spec = getattr(args, "calibration", None)
+    if spec is not None and str(spec).lower() == "none":
+        return None
+    return load_calibration(spec)
+
+
+def _study_demand(args: argparse.Namespace) -> pd.DataFrame:
+    from bordergeo.congestion import load_demand
+
+    return load_demand(args.demand or "demand_2024_by_direction.csv")
+
+
 def _observed_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     from bordergeo.congestion import sample_path
 
@@ -505,15 +523,16 @@ def _observed_summary(observed: Path) -> pd.DataFrame:
 
 def cmd_congestion(args: argparse.Namespace) -> int:
     """Per-gate capacity, flow, wait and backlog under scenarios; replays of observations."""
-    from bordergeo.congestion import compare_scenarios, load_demand, replay_file
+    from bordergeo.congestion import compare_scenarios, replay_file
     from bordergeo.routing import dataset_network
 
     dataset = _dataset(args)
     scenarios = _scenario_list(args)
     observed, spec = _observed_paths(args)
-    comparison = compare_scenarios(dataset, dataset_network(dataset), load_demand(args.demand),
+    comparison = compare_scenarios(dataset, dataset_network(dataset), _study_demand(args),
                                    scenarios, objective=args.objective, days=args.days,
-                                   initial_backlog=args.initial)
+                                   initial_backlog=args.initial,
+                                   calibration=_calibration(args))
     result: dict[str, pd.DataFrame] = {"scenarios": comparison}
     if observed is not None and spec is not None:
         result["replay"] = replay_file(observed, spec)
@@ -546,7 +565,7 @@ def cmd_congestion(args: argparse.Namespace) -> int:
 def cmd_assign(args: argparse.Namespace) -> int:
     """Gate choice: assign truck demand to roads and gates (UE, SO or both)."""
     from bordergeo.assignment import assign
-    from bordergeo.congestion import compare_ue_so, load_demand
+    from bordergeo.congestion import compare_ue_so
     from bordergeo.routing import dataset_network
     from bordergeo.scenarios import Scenario, apply_scenario
 
@@ -556,11 +575,12 @@ def cmd_assign(args: argparse.Namespace) -> int:
         raise BorderGeoError("assign takes one --scenario; compare several with "
                              "'bordergeo congestion --scenario A B'")
     scenario = scenarios[0] if scenarios else Scenario()
-    gates = apply_scenario(dataset.gates, scenario)
-    demand = load_demand(args.demand)
-    demand = demand.assign(trucks_per_day=pd.to_numeric(demand["trucks_per_day"],
-                                                        errors="coerce")
-                           * scenario.demand_multiplier)
+    calibration = _calibration(args)
+    base = calibration.apply(dataset.gates) if calibration is not None else dataset.gates
+    gates = apply_scenario(base, scenario)
+    demand = scenario.scaled_demand(_study_demand(args))
+    choice = calibration.assign_options() if calibration is not None \
+        and args.objective == "ue" else {}
     network = dataset_network(dataset)
     if args.objective == "both":
         per_gate, totals = compare_ue_so(network, gates, demand, target_gap=args.gap,
@@ -580,7 +600,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
         _emit(text, args.output)
         return status
     result = assign(network, gates, demand, objective=args.objective, target_gap=args.gap,
-                    algorithm=args.algorithm)
+                    algorithm=args.algorithm, **choice)
     if args.roads_output:
         from bordergeo.io import write_layer
 
@@ -596,18 +616,24 @@ def cmd_assign(args: argparse.Namespace) -> int:
         return 0 if result.converged else EXIT_NOT_CONVERGED
     if args.format == "json":
         text = _json_text({"scenario": scenario.name, **result.to_dict(),
+                           "crossings": _crossing_split(result.gates, gates),
                            "origin_gates": _frame_records(result.origin_gates),
                            **({"goods": _frame_records(result.goods)}
                               if len(result.goods) else {}),
                            "relative_gap_by_iteration": result.relative_gap})
     else:
         shown = result.gates.copy()
-        text = (f"scenario: {scenario.name}; {args.objective.upper()} ({args.algorithm}) after "
+        model = "logit SUE (calibrated)" if choice else f"{args.objective.upper()} " \
+                                                          f"({args.algorithm})"
+        split = _crossing_split(result.gates, gates)
+        text = (f"scenario: {scenario.name}; {model} after "
                 f"{result.iterations} iterations, relative gap {result.relative_gap[-1]:.2e}"
                 + ("" if result.converged else f" (NOT converged: target {args.gap:g})") + "\n"
                 + shown.round(3).to_string(index=False)
                 + f"\ntotal {result.total_trucks_per_day:.0f} trucks/day, "
-                  f"{result.total_truck_hours:.1f} truck-hours/day")
+                  f"{result.total_truck_hours:.1f} truck-hours/day\nby crossing (lanes summed "
+                  f"once): " + ", ".join(f"{k} {v['trucks_per_day']:.0f} ({v['share']:.1%})"
+                                         for k, v in split.items()))
         if len(result.goods):
             columns = ["goods"] + (["direction"] if "direction" in result.goods.columns else [])
             by_goods = result.goods.pivot_table(index=columns, columns="gate_id",
@@ -616,6 +642,51 @@ def cmd_assign(args: argparse.Namespace) -> int:
             text += "\ntrucks/day by goods class and gate\n" + by_goods.round(1).to_string()
     _emit(text, args.output)
     return 0 if result.converged else EXIT_NOT_CONVERGED
+
+
+def _crossing_split(gate_flows: pd.DataFrame, gates: pd.DataFrame) -> dict[str, dict]:
+    from bordergeo.gates import by_crossing
+
+    table = by_crossing(gate_flows, gates, columns=["trucks_per_day"])
+    total = float(table["trucks_per_day"].sum())
+    return {str(row.crossing_id): {"trucks_per_day": float(row.trucks_per_day),
+                                   "share": float(row.trucks_per_day) / total if total else 0.0}
+            for row in table.itertuples(index=False)}
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit the model to the observed daily reports; write the calibration file."""
+    from bordergeo.calibration import calibrate
+    from bordergeo.routing import dataset_network
+
+    dataset = _dataset(args)
+    holdout = [d.strip() for d in args.holdout.split(",") if d.strip()] \
+        if args.holdout else []
+    result = calibrate(dataset, dataset_network(dataset), _study_demand(args),
+                       observations=args.observations, holdout=holdout,
+                       calendar=args.calendar, seasonal_factors=args.seasonal_factors)
+    if args.write:
+        written = result.save(args.write)
+        print(f"wrote {written} (calibration: {len(result.targets)} targets, median relative "
+              f"error {result.median_relative_error:.1%})", file=sys.stderr)
+    if args.format == "json":
+        text = _json_text(result.to_dict())
+    else:
+        table = result.targets.assign(date=result.targets["date"].dt.date)
+        shown = ["name", "observed", "modelled", "relative_error"]
+        text = ("fit on every target (log-ratio least squares):\n"
+                + table[shown].round(3).to_string(index=False)
+                + f"\nmedian relative error {result.median_relative_error:.1%} over "
+                  f"{len(table)} targets")
+        if len(result.holdout):
+            text += ("\n\nhold-out (" + ", ".join(result.holdout_dates) + ", predicted by a "
+                     "fit without them):\n" + result.holdout[shown].round(3).to_string(
+                         index=False)
+                     + f"\nmedian relative error {result.holdout_median_relative_error:.1%}")
+        text += "\n\nparameters:\n" + json.dumps(result.parameters(), ensure_ascii=False,
+                                                  indent=1)
+    _emit(text, args.output)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -690,6 +761,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="outline these administrative areas (a polygon layer)")
     map_.add_argument("--png", metavar="FILE", default=None,
                       help="also write the same layers as a static figure (.png/.svg/.pdf)")
+    map_.add_argument("--calibration", metavar="FILE", default=None,
+                      help="calibration for --corridors/--scenario (default: the bundled one; "
+                           "'none' for shortest-time gate choice)")
     map_.set_defaults(func=cmd_map)
 
     routing = argparse.ArgumentParser(add_help=False)
@@ -814,7 +888,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="scenario file(s) (YAML/JSON) or bundled names such as "
                             "smart_gate_phase1, regulation_2026")
     study.add_argument("--demand", metavar="FILE", default=None,
-                       help="CSV of origin,trucks_per_day (default: the bundled 2024 estimate)")
+                       help="CSV of origin,trucks_per_day[,direction] (default: the bundled "
+                            "2024 estimate by direction)")
+    study.add_argument("--calibration", metavar="FILE", default=None,
+                       help="calibration file from 'bordergeo calibrate' (default: the bundled "
+                            "one, fitted on the bundled reports); 'none' for shortest-time "
+                            "gate choice and the dataset's rates")
 
     congestion = sub.add_parser(
         "congestion", parents=[common, study], help="gates under scenarios; observed replays",
@@ -851,6 +930,31 @@ def build_parser() -> argparse.ArgumentParser:
     assign_.add_argument("--roads-output", metavar="FILE", default=None,
                          help="write loaded road edges (flow, v/c) to a GeoPackage/GeoJSON")
     assign_.set_defaults(func=cmd_assign)
+
+    calibrate_ = sub.add_parser(
+        "calibrate", parents=[common, out], help="fit the model to the reported days",
+        description="Fit the logit gate choice (dispersion, constants per crossing), the "
+                    "service rate per lane by direction, the arrival profile and day-to-day "
+                    "variation, and the demand level per year to the observed daily reports "
+                    "(vehicles cleared per crossing and direction, trucks waiting at 20:00), "
+                    "target by target, with a hold-out. -o prints the fit to a file; --write "
+                    "saves the calibration for assign/congestion/map --calibration FILE.")
+    calibrate_.add_argument("--observations", metavar="FILE", default=None,
+                            help="daily reports, columns as border_daily_reports.csv "
+                                 "(default: the bundled ones)")
+    calibrate_.add_argument("--demand", metavar="FILE", default=None,
+                            help="demand by hub and direction whose shares spread the fitted "
+                                 "levels (default: demand_2024_by_direction.csv)")
+    calibrate_.add_argument("--holdout", metavar="DATES", default=",".join(DEFAULT_HOLDOUT),
+                            help="comma-separated days left out of a first fit and predicted "
+                                 "by it (default %(default)s; '' for none)")
+    calibrate_.add_argument("--calendar", metavar="FILE", default=None,
+                            help="closure calendar CSV (default: the bundled one)")
+    calibrate_.add_argument("--seasonal-factors", metavar="FILE", default=None,
+                            help="monthly demand factors CSV (default: the bundled ones)")
+    calibrate_.add_argument("--write", metavar="FILE", type=Path, default=None,
+                            help="save the calibration file here")
+    calibrate_.set_defaults(func=cmd_calibrate)
     return parser
 
 

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from bordergeo.assignment import assign, checked_demand
+from bordergeo.calibration import Calibration
 from bordergeo.datasets import BorderDataset
 from bordergeo.errors import DataFileError, SchemaError
-from bordergeo.gates import operations_table
+from bordergeo.gates import capacity_gates, gate_operations, operations_table
 from bordergeo.inputs import load_structured, preview, read_small_text
 from bordergeo.network import RoadNetwork
 from bordergeo.queues import fluid_backlog, read_observed, replay
@@ -139,7 +140,8 @@ def load_demand(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.DataFrame,
                       scenarios: list[Scenario | str | os.PathLike[str] | dict], *,
                       objective: str = "ue", days: int = 7,
-                      initial_backlog: float = 0.0) -> pd.DataFrame:
+                      initial_backlog: float = 0.0,
+                      calibration: Calibration | None = None) -> pd.DataFrame:
     """Compare gates across scenarios: capacity, flow, wait, backlog, time to clear.
 
     Parameters
@@ -159,27 +161,39 @@ def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.D
         Horizon of the fluid backlog run (assigned flow arriving daily).
     initial_backlog
         Trucks waiting at every gate at the start (e.g. after a closure).
+    calibration
+        Fitted rates, gate choice and day-to-day variation
+        (:func:`bordergeo.calibration.load_calibration`); with one, the UE is the
+        calibrated logit equilibrium and the table gains ``stock_20h``: the trucks
+        expected to wait at 20:00 on an ordinary day (backlog of a queue whose days vary
+        at random, plus the evening's arrivals), comparable with the board's daily report.
 
     Returns
     -------
     pandas.DataFrame
-        One row per scenario and gate: ``scenario``, ``gate_id``, ``status``,
+        One row per scenario and gate that carries capacity (a crossing's lanes, not the
+        crossing itself): ``scenario``, ``gate_id``, ``crossing_id``, ``status``,
         ``capacity_trucks_day``, ``trucks_per_day``, ``wait_h``, ``backlog_end``
-        (after ``days``), ``days_to_clear`` (NaN if it never clears).
+        (after ``days``, no day-to-day variation), ``days_to_clear`` (NaN if it never
+        clears) and, with a calibration, ``stock_20h``.
     """
     runs = [Scenario(name="baseline")] + [
         s if isinstance(s, Scenario) else load_scenario(s if isinstance(s, dict)
                                                         else resolve_scenario(s))
         for s in scenarios]
     rows = []
+    base = calibration.apply(dataset.gates) if calibration is not None else dataset.gates
+    choice = calibration.assign_options() if calibration is not None and objective == "ue" \
+        else {}
     for scenario in runs:
-        gates = apply_scenario(dataset.gates, scenario)
-        scaled = demand.assign(trucks_per_day=pd.to_numeric(demand["trucks_per_day"],
-                                                             errors="coerce")
-                               * scenario.demand_multiplier)
-        result = assign(network, gates, scaled, objective=objective)
+        gates = apply_scenario(base, scenario)
+        scaled = scenario.scaled_demand(demand)
+        result = assign(network, gates, scaled, objective=objective, **choice)
         flows = result.gates.set_index("gate_id")
         ops = operations_table(gates).set_index("gate_id")
+        ops = ops[capacity_gates(gates).to_numpy()]
+        stock = _stock_20h(result.gates, gates, calibration) if calibration is not None \
+            else {}
         for gate_id, op in ops.iterrows():
             flow = float(flows["trucks_per_day"].get(gate_id, 0.0))
             capacity = float(op["capacity_trucks_day"])
@@ -187,12 +201,33 @@ def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.D
             run = fluid_backlog(np.full(days, flow), capacity, initial=initial_backlog)
             clear = run.days_to_clear
             rows.append({"scenario": scenario.name, "gate_id": gate_id,
+                         "crossing_id": op["crossing_id"],
                          "status": op["status"], "capacity_trucks_day": capacity,
                          "trucks_per_day": flow,
                          "wait_h": float(flows["wait_h"].get(gate_id, np.nan)),
                          "backlog_end": float(run.backlog[-1]),
-                         "days_to_clear": np.nan if clear is None else clear})
+                         "days_to_clear": np.nan if clear is None else clear,
+                         **({"stock_20h": stock.get(gate_id, 0.0)} if calibration is not None
+                            else {})})
     return pd.DataFrame(rows)
+
+
+def _stock_20h(flows: pd.DataFrame, gates: pd.DataFrame, calibration: Calibration
+               ) -> dict[str, float]:
+    """Trucks expected to wait at 20:00 at each gate, both directions summed."""
+    by_id = gates.set_index(gates["id"].astype(str))
+    stock: dict[str, float] = {}
+    directions = [d for d in ("export", "import") if f"trucks_per_day_{d}" in flows.columns]
+    for direction in directions or [None]:
+        suffix = f"_{direction}" if direction else ""
+        trucks = flows[f"trucks_per_day{suffix}"].to_numpy(float)
+        capacity = flows[f"capacity_trucks_day{suffix}"].to_numpy(float)
+        windows = [gate_operations(by_id.loc[g]).window_for(direction or "both")
+                   for g in flows["gate_id"]]
+        _, at_20 = calibration.stock(trucks, capacity, windows, hour=20.0)
+        for gate_id, value in zip(flows["gate_id"], at_20, strict=True):
+            stock[str(gate_id)] = stock.get(str(gate_id), 0.0) + float(value)
+    return stock
 
 
 def replay_file(observed: str | os.PathLike[str], spec: str | os.PathLike[str]

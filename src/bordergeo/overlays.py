@@ -440,7 +440,8 @@ def analysis_layers(dataset: BorderDataset, *, routes: bool = False, corridors: 
                     observed: str | os.PathLike[str] | None = None,
                     replay: str | os.PathLike[str] | None = None,
                     demand: pd.DataFrame | None = None, days: int = 7,
-                    initial_backlog: float = 0.0, start_date: str = "2026-01-01"
+                    initial_backlog: float = 0.0, start_date: str = "2026-01-01",
+                    calibration: str | os.PathLike[str] | None = None
                     ) -> dict[str, object]:
     """Compute the analysis layers of :func:`bordergeo.maps.build_map` from the dataset.
 
@@ -474,6 +475,9 @@ def analysis_layers(dataset: BorderDataset, *, routes: bool = False, corridors: 
     start_date
         First day of the modelled slider (the model has no calendar; fixed for
         reproducible output).
+    calibration
+        Calibration file for the gate choice and rates (default: the bundled one;
+        ``"none"`` for shortest-time choice).
 
     Returns
     -------
@@ -482,6 +486,7 @@ def analysis_layers(dataset: BorderDataset, *, routes: bool = False, corridors: 
         ``road_load``, ``gate_load``, ``timeline``, ``timeline_label``, ``title``).
     """
     from bordergeo.assignment import assign
+    from bordergeo.calibration import load_calibration
     from bordergeo.congestion import load_demand, replay_file, resolve_scenario, sample_path
     from bordergeo.queues import fluid_backlog, read_observed
     from bordergeo.routing import Router, dataset_network
@@ -495,11 +500,14 @@ def analysis_layers(dataset: BorderDataset, *, routes: bool = False, corridors: 
     if corridors or scenario is not None:
         chosen = load_scenario(resolve_scenario(scenario)) if scenario is not None \
             else Scenario()
-        gates = apply_scenario(dataset.gates, chosen)
-        trucks = load_demand() if demand is None else demand
-        trucks = trucks.assign(trucks_per_day=pd.to_numeric(trucks["trucks_per_day"])
-                               * chosen.demand_multiplier)
-        result = assign(network, gates, trucks)
+        fitted = None if str(calibration).lower() == "none" \
+            else load_calibration(calibration)
+        base = fitted.apply(dataset.gates) if fitted is not None else dataset.gates
+        gates = apply_scenario(base, chosen)
+        trucks = load_demand("demand_2024_by_direction.csv") if demand is None else demand
+        trucks = chosen.scaled_demand(trucks)
+        result = assign(network, gates, trucks,
+                        **(fitted.assign_options() if fitted is not None else {}))
         titles.append(chosen.name if scenario is not None else "baseline demand")
         if corridors:
             layers["corridors"] = result.roads

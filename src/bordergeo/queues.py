@@ -42,6 +42,9 @@ __all__ = [
     "read_observed",
     "replay",
     "OBSERVED_COLUMNS",
+    "expected_backlog",
+    "arrival_profile",
+    "stock_at_hour",
 ]
 
 
@@ -290,6 +293,111 @@ def two_stage_backlog(arrivals: ArrayLike, vn_capacity: ArrayLike, cn_capacity: 
     second = fluid_backlog(first.served, cn_capacity, initial=initial_yard,
                            step_hours=step_hours)
     return first, second
+
+
+def expected_backlog(arrivals_trucks_day: ArrayLike, capacity_trucks_day: ArrayLike, *,
+                     cv: float, horizon_days: int = 60) -> NDArray[np.float64]:
+    """Return the trucks expected to wait after a day's clearance, when days vary at random.
+
+    Each day ``A`` trucks arrive and the gate can clear ``S``; the day-to-day net
+    ``A − S`` is taken as normal with mean ``D − C`` and standard deviation ``cv · D``
+    (variation of arrivals and of what the other side accepts, together). By Spitzer's
+    identity the expected backlog after ``H`` days from empty is
+    ``Σ_{n=1..H} E[(S_n)⁺] / n`` with ``S_n ~ N(n(D − C), n(cv·D)²)``; it tends to the
+    stationary backlog when ``D < C`` and grows with the horizon otherwise. A queue near
+    saturation is long even when it is stable: this is what makes the ordinary-day stock
+    of the Lạng Sơn gates (hundreds of trucks at 20:00) with daily counts below capacity.
+
+    Parameters
+    ----------
+    arrivals_trucks_day
+        Mean arrivals ``D`` per day (one value per gate).
+    capacity_trucks_day
+        Mean clearance capacity ``C`` per day.
+    cv
+        Coefficient of variation of the daily net arrivals, relative to ``D``.
+    horizon_days
+        Days run from an empty queue (60: long enough for any stable queue here).
+
+    Returns
+    -------
+    numpy.ndarray
+        Expected backlog (trucks) per gate.
+    """
+    mean = np.atleast_1d(np.asarray(arrivals_trucks_day, float))
+    capacity = np.broadcast_to(np.asarray(capacity_trucks_day, float), mean.shape)
+    cv = check_number(cv, name="cv", low=0, high=10)
+    horizon = check_number(horizon_days, name="horizon_days", low=1, high=3660, integer=True)
+    n = np.arange(1, horizon + 1, dtype=float)[:, None]
+    drift = n * (mean - capacity)[None, :]
+    spread = np.sqrt(n) * (cv * mean)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(spread > 0, drift / spread, np.where(drift > 0, np.inf, -np.inf))
+    from scipy.special import ndtr  # noqa: PLC0415 - scipy.special is cheap, keep it local
+
+    density = np.exp(-0.5 * np.where(np.isfinite(z), z, 0.0) ** 2) / np.sqrt(2 * np.pi)
+    density = np.where(np.isfinite(z), density, 0.0)
+    positive = drift * ndtr(z) + spread * density
+    positive = np.where(np.isfinite(positive), positive, np.maximum(drift, 0.0))
+    return (positive / n).sum(axis=0)
+
+
+def arrival_profile(window_vn: tuple[float, float] | None, *, window_share: float
+                    ) -> NDArray[np.float64]:
+    """Share of a day's arrivals in each hour (Hà Nội time, 24 values summing to 1).
+
+    ``window_share`` of the trucks arrive evenly while the gate is open, the rest evenly
+    over the other hours (trucks from far hubs drive through the night).
+
+    Parameters
+    ----------
+    window_vn
+        Effective crossing window; ``None``: 07:00–19:00.
+    window_share
+        Share of arrivals inside the window, 0–1.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    start, end = window_vn or (7.0, 19.0)
+    window_share = check_number(window_share, name="window_share", low=0, high=1)
+    hours = np.arange(24) + 0.5
+    inside = (hours >= start) & (hours < end)
+    if inside.all() or not inside.any():
+        return np.full(24, 1 / 24)
+    return np.where(inside, window_share / inside.sum(), (1 - window_share) / (~inside).sum())
+
+
+def stock_at_hour(arrivals_trucks_day: ArrayLike, backlog_after_window: ArrayLike, *,
+                  window_vn: tuple[float, float] | None, window_share: float,
+                  hour: float = 20.0) -> NDArray[np.float64]:
+    """Trucks waiting at a given hour after the window has closed (e.g. the 20:00 stock).
+
+    The backlog left when the window closes plus the trucks that arrived since.
+
+    Parameters
+    ----------
+    arrivals_trucks_day
+        Mean arrivals per day.
+    backlog_after_window
+        From :func:`expected_backlog`.
+    window_vn
+        Effective window (Hà Nội time).
+    window_share
+        As in :func:`arrival_profile`.
+    hour
+        Hour of the count, at or after the window's end (before midnight).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    start, end = window_vn or (7.0, 19.0)
+    profile = arrival_profile((start, end), window_share=window_share)
+    since_close = profile[int(np.floor(end)):int(np.floor(max(hour, end)))].sum()
+    return np.asarray(backlog_after_window, float) + np.asarray(arrivals_trucks_day, float) \
+        * since_close
 
 
 OBSERVED_COLUMNS = ("date", "gate_id", "trucks_waiting")
