@@ -9,6 +9,7 @@ import io
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
@@ -384,6 +385,26 @@ def test_target_is_a_folder(tmp_path, kind):
         _writers(target)[kind]()
     assert not _temporaries(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [f"out{suffix}"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("kind", ["text", "csv", "gpkg"])
+def test_target_is_a_pipe_or_device(tmp_path, kind):
+    # renaming the finished file onto a device replaced /dev/null itself once: refuse
+    suffix = {"text": ".txt", "csv": ".csv", "gpkg": ".gpkg"}[kind]
+    pipe = tmp_path / f"out{suffix}"
+    os.mkfifo(pipe)
+    with pytest.raises(DataFileError, match=r"is a device or a pipe, not a file"):
+        _writers(tmp_path / "out")[kind]()
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert not _temporaries(tmp_path)
+
+
+def test_cli_output_to_a_device_leaves_it_alone(capsys):
+    before = os.stat(os.devnull)
+    assert main(["gates", "-o", os.devnull]) == 1
+    assert "is a device or a pipe" in capsys.readouterr().err
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode) == stat.S_ISCHR(before.st_mode)
 
 
 @pytest.mark.parametrize("kind", list(_writers(Path("x"))))

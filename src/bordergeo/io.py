@@ -326,6 +326,10 @@ def _check_target(path: Path, *, folder: bool) -> None:
             raise DataFileError(f"{path}: is a file, not a folder")
     elif path.is_dir():
         raise DataFileError(f"{path}: is a folder; give the name of a file to write")
+    elif path.exists() and not path.is_file():
+        # renaming a finished file onto a device or a pipe would replace it (e.g. /dev/null)
+        raise DataFileError(f"{path}: is a device or a pipe, not a file: bordergeo replaces "
+                            f"its outputs whole (leave out -o to print to the terminal)")
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
