@@ -12,12 +12,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
-from bordergeo.calibration import load_calibration
 from conftest import _collection, _line, _point, write_dataset
 
 from bordergeo import load_dataset
 from bordergeo.assignment import assign
+from bordergeo.calibration import load_calibration
 from bordergeo.cli import main
 from bordergeo.congestion import (
     bundled_scenarios,
@@ -394,7 +393,7 @@ def test_scenario_comparison_per_gate(bundled):
     assert totals.iloc[0] == pytest.approx(1300)
     # the fruit surge multiplies exports only: 925 import + 1.5 × 375 export
     assert totals.iloc[1] == pytest.approx(925 + 1.5 * 375)
-    stock = table.groupby("scenario", sort=False)["stock_20h"].sum()
+    stock = table.groupby("scenario", sort=False)["stock_20h_export"].sum()
     # the surge lengthens the evening stock; the combined measures shorten it again
     assert stock.iloc[1] > stock.iloc[0]
     assert stock.iloc[2] < stock.iloc[1]

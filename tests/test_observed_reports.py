@@ -22,7 +22,8 @@ NAME = "border_daily_reports.csv"
 COLUMNS = ["date", "gate_id", "direction", "measure", "value", "at_hour", "source_title",
            "source_url", "source_date", "note"]
 GATES = {"huu-nghi", "huu-nghi-1119", "dong-dang-rail", "chi-ma", "tan-thanh",
-         "tan-thanh-1088", "tan-thanh-1090", "huu-nghi-1116", "co-sau", "coc-nam", "na-hinh", "na-nua", "binh-nghi", "po-nhung"}
+         "tan-thanh-1088", "tan-thanh-1090", "huu-nghi-1116", "co-sau", "coc-nam", "na-hinh",
+         "na-nua", "binh-nghi", "po-nhung"}
 MEASURES = {"vehicles_cleared", "vehicles_arrived", "trucks_waiting"}
 DIRECTIONS = {"export", "import", "both"}
 

@@ -65,6 +65,10 @@ CALIBRATION_FORMAT = 1
 #: Dates from which a bundled scenario describes the gates: phase 1 of the smart gate
 #: (1119–1120 at 3 + 3 lanes) was inaugurated on 27 Nov 2025 (xe.today, 29 Nov 2025).
 ERAS: tuple[tuple[str, str], ...] = (("2025-11-27", "baseline_2026"),)
+#: Days from which the gate-choice constants are fitted anew: on 27 May 2024 the Tân Thanh –
+#: Pò Chài and Cốc Nam routes became routes of the Hữu Nghị international gate (VNA / Lao
+#: Động 2024; vietnam.vn Dec 2025), and the reported split moved from Tân Thanh to Hữu Nghị.
+CHOICE_PERIODS: tuple[str, ...] = ("2024-05-27",)
 #: Reported days held out of the fit to test it (the second August 2024 report).
 DEFAULT_HOLDOUT = ("2024-08-29",)
 #: Reports before this day are episodes the daily model does not describe (COVID checks
@@ -72,11 +76,13 @@ DEFAULT_HOLDOUT = ("2024-08-29",)
 FIRST_TARGET_DAY = "2024-01-01"
 #: Priors (centre, spread) of the parameters the reports inform least; each adds the
 #: residual (value − centre) / spread to the fit.
-PRIORS = {"log_rate_scale": (0.0, 0.5), "daily_cv": (0.25, 0.15),
+PRIORS = {"log_rate_scale": (0.0, 1.0), "log_rate_by_crossing": (0.0, 1.0),
+          "daily_cv": (0.25, 0.15),
           "window_share": (0.5, 0.3), "constant_h": (0.0, 3.0),
-          "log_growth_per_year": (0.0, 0.5)}
-_BOUNDS = {"dispersion_per_h": (0.02, 20.0), "constant_h": (-15.0, 15.0),
-           "log_rate_scale": (-1.5, 1.5), "daily_cv": (0.02, 1.0), "window_share": (0.0, 1.0),
+          "log_growth_per_year": (0.0, 0.5), "log_demand_vs_table": (0.0, 0.15)}
+_BOUNDS = {"dispersion_per_h": (0.02, 10.0), "constant_h": (-15.0, 15.0),
+           "log_rate_scale": (-1.5, 1.5), "log_rate_by_crossing": (-1.5, 1.5),
+           "daily_cv": (0.02, 1.0), "window_share": (0.0, 1.0),
            "level": (10.0, 20_000.0)}
 
 
@@ -123,6 +129,31 @@ class Calibration:
     seasonal_factors: dict[str, list[float]] = field(default_factory=dict)
     horizon_days: int = 60
     fit: dict = field(default_factory=dict)
+    constants_by_period: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+
+    def constants_on(self, day: str | pd.Timestamp | None = None
+                     ) -> dict[str, dict[str, float]]:
+        """Gate-choice constants in force on a day (default: the latest period's).
+
+        Parameters
+        ----------
+        day
+            A day (``YYYY-MM-DD``); the constants of the last period starting on or before it.
+
+        Returns
+        -------
+        dict
+            ``{crossing: {"export": …, "import": …}}``.
+        """
+        if day is None or not self.constants_by_period:
+            return self.constants_h
+        stamp = pd.Timestamp(day)
+        starts = sorted(self.constants_by_period)
+        chosen = starts[0]
+        for start in starts:
+            if start == "" or pd.Timestamp(start) <= stamp:
+                chosen = start
+        return self.constants_by_period[chosen]
 
     def apply(self, gates: pd.DataFrame) -> pd.DataFrame:
         """Return the gates layer with the fitted service rates by direction.
@@ -139,10 +170,16 @@ class Calibration:
             out[column] = fitted.astype(float)
         return out
 
-    def assign_options(self) -> dict[str, object]:
-        """Keyword arguments of :func:`bordergeo.assign` for the fitted gate choice."""
+    def assign_options(self, day: str | pd.Timestamp | None = None) -> dict[str, object]:
+        """Keyword arguments of :func:`bordergeo.assign` for the fitted gate choice.
+
+        Parameters
+        ----------
+        day
+            Use the constants in force that day (default: the latest period's).
+        """
         return {"choice": "logit", "dispersion_per_h": self.dispersion_per_h,
-                "gate_constants_h": self.constants_h}
+                "gate_constants_h": self.constants_on(day)}
 
     def stock(self, flows: np.ndarray, capacity: np.ndarray,
               windows: Sequence[tuple[float, float] | None], *, hour: float = 20.0
@@ -163,7 +200,8 @@ class Calibration:
         """JSON-ready form (the calibration file)."""
         return {"bordergeo_calibration": CALIBRATION_FORMAT,
                 "gate_choice": {"model": "logit", "dispersion_per_h": self.dispersion_per_h,
-                                "constants_h": self.constants_h},
+                                "constants_h": self.constants_h,
+                                "constants_by_period": self.constants_by_period},
                 "service_rates_trucks_h": self.service_rates_trucks_h,
                 "arrivals": {"window_share": self.window_share, "daily_cv": self.daily_cv,
                              "horizon_days": self.horizon_days},
@@ -197,6 +235,10 @@ class Calibration:
                                   for d, v in data.get("seasonal_factors", {}).items()},
                 horizon_days=int(_finite(arrivals.get("horizon_days", 60), "horizon_days",
                                          low=1, high=3660)),
+                constants_by_period={
+                    str(p): {str(k): {str(d): _finite(x, f"constant {k}") for d, x in v.items()}
+                             for k, v in by.items()}
+                    for p, by in choice.get("constants_by_period", {}).items()},
                 fit=data.get("fit", {}) if isinstance(data.get("fit", {}), dict) else {})
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
@@ -336,10 +378,12 @@ class _Model:
             raise BorderGeoError(f"demand origin {unknown[0]!r} is not a hub of this network")
         self.origins = np.array([network.places[h] for h in self.hubs], dtype=np.int64)
         self.shares: dict[str, np.ndarray] = {}
+        self.totals: dict[str, float] = {}
         for direction in DIRECTIONS:
             part = demand[demand["direction"] == direction].groupby("origin")[
                 "trucks_per_day"].sum().reindex(self.hubs, fill_value=0.0).to_numpy(float)
             self.shares[direction] = part / part.sum() if part.sum() > 0 else part
+            self.totals[direction] = float(part.sum())
         self.calendar, self.factors = calendar, factors
         self._shares: dict[tuple[pd.Timestamp, str], tuple[_Era, np.ndarray]] = {}
         self.eras: list[tuple[pd.Timestamp, _Era]] = [
@@ -405,11 +449,12 @@ class _Model:
     def day(self, day: pd.Timestamp, direction: str, params: _Params) -> dict:
         """Flows, clearances and backlogs of every gate on one day, one direction."""
         era, share = self._capacity_share(day, direction)
-        rate = era.prior_rate[direction] * np.exp(params.log_rate_scale[direction])
+        rate = era.prior_rate[direction] * np.exp(
+            [params.log_rate(c, direction) for c in era.crossing])
         capacity = era.lanes[direction] * rate * era.hours[direction] * share
         volume = params.level(day.year, direction) \
             * float(self.factors[direction][day.month - 1]) * self.shares[direction]
-        constants = np.array([params.constant(c, direction) for c in era.crossing])
+        constants = np.array([params.constant(c, direction, day) for c in era.crossing])
         usable = capacity > 0
         road = np.where(usable[None, :], era.road_h[direction], np.inf)
         period = np.maximum(era.hours[direction], 1.0)
@@ -493,14 +538,36 @@ class _Params:
 
     dispersion_per_h: float
     constants: dict[str, float]  # "crossing" or "crossing|direction"
-    log_rate_scale: dict[str, float]
+    log_rate_scale: dict[str, float]  # "direction", or "crossing|direction" on top
     daily_cv: float
     window_share: float
     levels: dict[str, float]  # "year|direction"
     horizon_days: int = 60
+    periods: tuple[str, ...] = ()
+    demand_table: dict[str, float] = field(default_factory=dict)  # "year|direction"
 
-    def constant(self, crossing: str, direction: str) -> float:
-        return self.constants.get(f"{crossing}|{direction}", self.constants.get(crossing, 0.0))
+    def log_rate(self, crossing: str, direction: str) -> float:
+        """Log factor on the prior rate per lane: the direction's, times the crossing's."""
+        return self.log_rate_scale[direction] + self.log_rate_scale.get(
+            f"{crossing}|{direction}", 0.0)
+
+    def period(self, day: pd.Timestamp) -> str:
+        """Start of the choice period of a day ("" before the first)."""
+        chosen = ""
+        for start in self.periods:
+            if day >= pd.Timestamp(start):
+                chosen = start
+        return chosen
+
+    def constant(self, crossing: str, direction: str, day: pd.Timestamp | None = None
+                 ) -> float:
+        period = self.period(day) if day is not None else (self.periods[-1] if self.periods
+                                                           else "")
+        for key in (f"{crossing}|{direction}@{period}", f"{crossing}@{period}",
+                    f"{crossing}|{direction}", crossing):
+            if key in self.constants:
+                return self.constants[key]
+        return 0.0
 
     def level(self, year: int, direction: str) -> float:
         key = f"{year}|{direction}"
@@ -514,7 +581,7 @@ class _Params:
 
     def keys(self) -> list[tuple[str, str]]:
         return ([("dispersion_per_h", "")] + [("constant_h", k) for k in self.constants]
-                + [("log_rate_scale", d) for d in DIRECTIONS] + [("daily_cv", ""),
+                + [("log_rate_scale", k) for k in self.log_rate_scale] + [("daily_cv", ""),
                                                                 ("window_share", "")]
                 + [("level", k) for k in self.levels])
 
@@ -531,7 +598,8 @@ class _Params:
 
     def with_vector(self, x: np.ndarray) -> _Params:
         out = _Params(self.dispersion_per_h, dict(self.constants), dict(self.log_rate_scale),
-                      self.daily_cv, self.window_share, dict(self.levels), self.horizon_days)
+                      self.daily_cv, self.window_share, dict(self.levels), self.horizon_days,
+                      self.periods, self.demand_table)
         for (kind, key), value in zip(self.keys(), x, strict=True):
             if kind == "dispersion_per_h":
                 out.dispersion_per_h = float(value)
@@ -548,12 +616,14 @@ class _Params:
         return out
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        pairs = [_BOUNDS[kind] for kind, _ in self.keys()]
+        pairs = [_BOUNDS["log_rate_by_crossing" if kind == "log_rate_scale" and "|" in key
+                         else kind] for kind, key in self.keys()]
         return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
 
     def priors(self) -> np.ndarray:
-        residuals = [(self.log_rate_scale[d] - PRIORS["log_rate_scale"][0])
-                     / PRIORS["log_rate_scale"][1] for d in DIRECTIONS]
+        residuals = [(value - PRIORS[kind][0]) / PRIORS[kind][1]
+                     for key, value in self.log_rate_scale.items()
+                     for kind in ["log_rate_by_crossing" if "|" in key else "log_rate_scale"]]
         residuals.append((self.daily_cv - PRIORS["daily_cv"][0]) / PRIORS["daily_cv"][1])
         residuals.append((self.window_share - PRIORS["window_share"][0])
                          / PRIORS["window_share"][1])
@@ -566,21 +636,26 @@ class _Params:
                 growth = np.log(self.levels[f"{after}|{direction}"]
                                 / self.levels[f"{before}|{direction}"]) / (after - before)
                 residuals.append((growth - centre) / spread)
+        centre, spread = PRIORS["log_demand_vs_table"]
+        for key, total in self.demand_table.items():
+            if key in self.levels and total > 0:
+                residuals.append((np.log(self.levels[key] / total) - centre) / spread)
         return np.array(residuals)
 
     def as_calibration(self, model: _Model | None = None) -> Calibration:
-        constants: dict[str, dict[str, float]] = {}
-        for key, value in self.constants.items():
-            crossing, _, direction = key.partition("|")
-            for d in ((direction,) if direction else DIRECTIONS):
-                constants.setdefault(crossing, {})[d] = round(float(value), 6)
+        crossings = list(dict.fromkeys(k.split("@")[0].split("|")[0] for k in self.constants))
+        by_period = {period: {c: {d: round(self.constant(c, d, pd.Timestamp(period or
+                                                                           "1900-01-01")), 6)
+                                  for d in DIRECTIONS} for c in crossings}
+                     for period in ("", *self.periods)} if self.periods else {}
+        constants = {c: {d: round(self.constant(c, d), 6) for d in DIRECTIONS}
+                     for c in crossings}
         rates: dict[str, dict[str, float]] = {}
         if model is not None:
             for _, era in model.eras:
                 for j, gate_id in enumerate(era.gate_ids):
-                    rates[gate_id] = {d: round(float(era.prior_rate[d][j]
-                                                     * np.exp(self.log_rate_scale[d])), 6)
-                                      for d in DIRECTIONS}
+                    rates[gate_id] = {d: round(float(era.prior_rate[d][j] * np.exp(
+                        self.log_rate(era.crossing[j], d))), 6) for d in DIRECTIONS}
         levels: dict[str, dict[str, float]] = {}
         for key, value in self.levels.items():
             year, _, direction = key.partition("|")
@@ -589,10 +664,11 @@ class _Params:
             if model is not None else {}
         return Calibration(round(self.dispersion_per_h, 6), constants, rates,
                            round(self.window_share, 6), round(self.daily_cv, 6), levels,
-                           factors, self.horizon_days)
+                           factors, self.horizon_days, {}, by_period)
 
 
-def _initial(targets: pd.DataFrame, model: _Model) -> _Params:
+def _initial(targets: pd.DataFrame, model: _Model, periods: Sequence[str] = (),
+             demand_year: int | None = None) -> _Params:
     """Choose starting values, and free constants for the crossings that were reported."""
     cleared = targets[targets["measure"] == "vehicles_cleared"]
     crossings = [g for g in dict.fromkeys(cleared["gate_id"]) if g != "all"]
@@ -605,15 +681,30 @@ def _initial(targets: pd.DataFrame, model: _Model) -> _Params:
         volume = cleared[cleared["gate_id"].isin(crossings)].groupby("gate_id")["value"].sum()
         reference = str(volume.idxmax())
     constants: dict[str, float] = {}
+    starts = tuple(sorted(periods))
+    probe = _Params(1.0, {}, {}, 0.25, 0.5, {}, periods=starts)
     for crossing in crossings:
         if crossing == reference:
             continue
         rows = cleared[cleared["gate_id"] == crossing]
-        if set(rows["direction"]) >= {"export", "import"}:
-            for d in DIRECTIONS:
-                constants[f"{crossing}|{d}"] = 0.0
-        else:
-            constants[crossing] = 0.0
+        seen = sorted({probe.period(d) for d in rows["date"]})
+        for period in seen:
+            suffix = f"@{period}" if len(seen) > 1 else ""
+            here = rows[[probe.period(d) == period for d in rows["date"]]]
+            if set(here["direction"]) >= {"export", "import"}:
+                for d in DIRECTIONS:
+                    constants[f"{crossing}|{d}{suffix}"] = 0.0
+            else:
+                constants[f"{crossing}{suffix}"] = 0.0
+    used = tuple(p for p in starts if any("@" + p in k for k in constants))
+    rate_keys = dict.fromkeys(DIRECTIONS, 0.0)
+    for crossing in crossings:  # other crossings reported by direction get their own rates
+        if crossing == reference:
+            continue
+        directions = set(cleared[cleared["gate_id"] == crossing]["direction"])
+        for d in DIRECTIONS:
+            if d in directions:
+                rate_keys[f"{crossing}|{d}"] = 0.0
     levels: dict[str, float] = {}
     for year in sorted({d.year for d in targets["date"]}):
         for direction in DIRECTIONS:
@@ -624,7 +715,10 @@ def _initial(targets: pd.DataFrame, model: _Model) -> _Params:
                 float(both.mean()) * (0.3 if direction == "export" else 0.7) if len(both) \
                 else (375.0 if direction == "export" else 925.0)
             levels[f"{year}|{direction}"] = guess
-    return _Params(1.0, constants, dict.fromkeys(DIRECTIONS, 0.0), 0.25, 0.5, levels)
+    table = {f"{demand_year}|{d}": model.totals[d] for d in DIRECTIONS} \
+        if demand_year is not None else {}
+    return _Params(1.0, constants, rate_keys, 0.25, 0.5, levels,
+                   periods=used, demand_table=table)
 
 
 @dataclass
@@ -699,10 +793,11 @@ class CalibrationResult:
 
 
 def _fit(model: _Model, targets: pd.DataFrame, *, prior_weight: float,
-         start: _Params | None = None) -> tuple[_Params, float]:
+         periods: Sequence[str] = (), demand_year: int | None = None
+         ) -> tuple[_Params, float]:
     from scipy.optimize import least_squares  # noqa: PLC0415
 
-    params = start or _initial(targets, model)
+    params = _initial(targets, model, periods, demand_year)
     observed = targets["value"].to_numpy(float)
     floor = 1.0  # a count of zero compares as one truck
 
@@ -737,8 +832,9 @@ def calibrate(dataset: BorderDataset, network: RoadNetwork, demand: pd.DataFrame
               holdout: Sequence[str] = DEFAULT_HOLDOUT,
               calendar: Calendar | str | os.PathLike[str] | None = None,
               seasonal_factors: dict[str, np.ndarray] | str | os.PathLike[str] | None = None,
-              eras: Sequence[tuple[str, str]] = ERAS, prior_weight: float = 1.0
-              ) -> CalibrationResult:
+              eras: Sequence[tuple[str, str]] = ERAS, prior_weight: float = 1.0,
+              choice_periods: Sequence[str] = CHOICE_PERIODS,
+              demand_year: int | None = 2024) -> CalibrationResult:
     """Fit the model's free parameters to the observed daily reports.
 
     Parameters
@@ -759,6 +855,13 @@ def calibrate(dataset: BorderDataset, network: RoadNetwork, demand: pd.DataFrame
         day (default: the 2026 baseline from 27 Nov 2025).
     prior_weight
         Weight of the priors (0: the reports alone).
+    choice_periods
+        Days from which a crossing's gate-choice constants are fitted anew (when it was
+        reported on both sides of the day); default: 27 May 2024.
+    demand_year
+        The year whose average the demand table gives (the bundled one: 2024, the
+        province's Jan–Oct average); its totals by direction are a prior on that year's
+        fitted level. ``None``: the table only spreads the levels over the hubs.
 
     Returns
     -------
@@ -785,9 +888,11 @@ def calibrate(dataset: BorderDataset, network: RoadNetwork, demand: pd.DataFrame
     if held:
         train = targets[~targets["date"].isin(held)].reset_index(drop=True)
         test = targets[targets["date"].isin(held)].reset_index(drop=True)
-        partial, _ = _fit(model, train, prior_weight=prior_weight)
+        partial, _ = _fit(model, train, prior_weight=prior_weight, periods=choice_periods,
+                          demand_year=demand_year)
         holdout_table = _table(test, model.evaluate(test, partial))
-    params, cost = _fit(model, targets, prior_weight=prior_weight)
+    params, cost = _fit(model, targets, prior_weight=prior_weight, periods=choice_periods,
+                        demand_year=demand_year)
     table = _table(targets, model.evaluate(targets, params))
     return CalibrationResult(params.as_calibration(model), table, holdout_table,
                              [f"{d:%Y-%m-%d}" for d in sorted(held)], cost)

@@ -164,9 +164,11 @@ def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.D
     calibration
         Fitted rates, gate choice and day-to-day variation
         (:func:`bordergeo.calibration.load_calibration`); with one, the UE is the
-        calibrated logit equilibrium and the table gains ``stock_20h``: the trucks
-        expected to wait at 20:00 on an ordinary day (backlog of a queue whose days vary
-        at random, plus the evening's arrivals), comparable with the board's daily report.
+        calibrated logit equilibrium and the table gains ``stock_20h_export`` and
+        ``stock_20h_import``: the trucks expected to wait at 20:00 on an ordinary day
+        (backlog of a queue whose days vary at random, plus the evening's arrivals). The
+        export stock is what the economic-zone board reports each evening; import trucks
+        wait on the Chinese side and are not in that count.
 
     Returns
     -------
@@ -175,7 +177,7 @@ def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.D
         crossing itself): ``scenario``, ``gate_id``, ``crossing_id``, ``status``,
         ``capacity_trucks_day``, ``trucks_per_day``, ``wait_h``, ``backlog_end``
         (after ``days``, no day-to-day variation), ``days_to_clear`` (NaN if it never
-        clears) and, with a calibration, ``stock_20h``.
+        clears) and, with a calibration, ``stock_20h_export`` / ``stock_20h_import``.
     """
     runs = [Scenario(name="baseline")] + [
         s if isinstance(s, Scenario) else load_scenario(s if isinstance(s, dict)
@@ -207,26 +209,31 @@ def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.D
                          "wait_h": float(flows["wait_h"].get(gate_id, np.nan)),
                          "backlog_end": float(run.backlog[-1]),
                          "days_to_clear": np.nan if clear is None else clear,
-                         **({"stock_20h": stock.get(gate_id, 0.0)} if calibration is not None
-                            else {})})
+                         **{f"stock_20h_{d}": stock.get((gate_id, d), 0.0)
+                            for d in ("export", "import") if calibration is not None}})
     return pd.DataFrame(rows)
 
 
 def _stock_20h(flows: pd.DataFrame, gates: pd.DataFrame, calibration: Calibration
-               ) -> dict[str, float]:
-    """Trucks expected to wait at 20:00 at each gate, both directions summed."""
+               ) -> dict[tuple[str, str], float]:
+    """Trucks expected to wait at 20:00 at each gate, by direction.
+
+    Demand without a direction is split as the bundled 2024 demand (375 export, 925
+    import of 1,300).
+    """
     by_id = gates.set_index(gates["id"].astype(str))
-    stock: dict[str, float] = {}
-    directions = [d for d in ("export", "import") if f"trucks_per_day_{d}" in flows.columns]
-    for direction in directions or [None]:
-        suffix = f"_{direction}" if direction else ""
-        trucks = flows[f"trucks_per_day{suffix}"].to_numpy(float)
-        capacity = flows[f"capacity_trucks_day{suffix}"].to_numpy(float)
-        windows = [gate_operations(by_id.loc[g]).window_for(direction or "both")
-                   for g in flows["gate_id"]]
+    stock: dict[tuple[str, str], float] = {}
+    for direction, share in (("export", 375 / 1300), ("import", 925 / 1300)):
+        if f"trucks_per_day_{direction}" in flows.columns:
+            trucks = flows[f"trucks_per_day_{direction}"].to_numpy(float)
+            capacity = flows[f"capacity_trucks_day_{direction}"].to_numpy(float)
+        else:
+            trucks = flows["trucks_per_day"].to_numpy(float) * share
+            capacity = flows["capacity_trucks_day"].to_numpy(float) / 2
+        windows = [gate_operations(by_id.loc[g]).window_for(direction) for g in flows["gate_id"]]
         _, at_20 = calibration.stock(trucks, capacity, windows, hour=20.0)
         for gate_id, value in zip(flows["gate_id"], at_20, strict=True):
-            stock[str(gate_id)] = stock.get(str(gate_id), 0.0) + float(value)
+            stock[(str(gate_id), direction)] = float(value)
     return stock
 
 
