@@ -24,7 +24,6 @@ result is a calibration file that ``assign``, ``congestion`` and the maps use by
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -50,7 +49,7 @@ from bordergeo.gates import (
     crossing_ids,
     gate_operations,
 )
-from bordergeo.inputs import load_structured, preview, read_small_text
+from bordergeo.inputs import load_structured, preview, read_text_table
 from bordergeo.network import RoadNetwork
 from bordergeo.queues import expected_backlog, stock_at_hour
 from bordergeo.timeline import Calendar, load_calendar, load_seasonal_factors
@@ -303,15 +302,7 @@ def read_targets(path: str | os.PathLike[str] | None = None, *,
     from bordergeo.congestion import sample_path  # noqa: PLC0415 - avoids an import cycle
 
     path = Path(path) if path is not None else sample_path("border_daily_reports.csv")
-    text = read_small_text(path, what="observed reports")
-    try:
-        frame = pd.read_csv(io.StringIO(text), comment="#", dtype=str, keep_default_na=False)
-    except Exception as exc:  # pandas' parser errors
-        raise DataFileError(f"{path}: cannot read the CSV ({preview(str(exc), limit=160)})"
-                            ) from None
-    missing = [c for c in _TARGET_COLUMNS if c not in frame.columns]
-    if missing:
-        raise DataFileError(f"{path}: missing column(s) {', '.join(missing)}")
+    frame = read_text_table(path, what="observed reports", columns=_TARGET_COLUMNS)
     date = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
     value = pd.to_numeric(frame["value"], errors="coerce")
     for bad, what in ((date.isna(), "date"), (value.isna() | (value < 0), "value")):

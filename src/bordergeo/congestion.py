@@ -8,7 +8,6 @@ days and the time to clear one.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 from importlib import resources
 from pathlib import Path
@@ -21,7 +20,7 @@ from bordergeo.calibration import Calibration
 from bordergeo.datasets import BorderDataset
 from bordergeo.errors import DataFileError, SchemaError
 from bordergeo.gates import capacity_gates, gate_operations, operations_table
-from bordergeo.inputs import load_structured, preview, read_small_text
+from bordergeo.inputs import load_structured, preview, read_text_table
 from bordergeo.network import RoadNetwork
 from bordergeo.queues import fluid_backlog, read_observed, replay
 from bordergeo.scenarios import Scenario, apply_scenario, load_scenario, piecewise_daily
@@ -127,14 +126,7 @@ def load_demand(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     if not path.exists() and path.parent == Path("."):
         with contextlib.suppress(DataFileError):
             path = sample_path(path.name)
-    text = read_small_text(path, what="demand CSV")
-    try:
-        frame = pd.read_csv(io.StringIO(text), comment="#", dtype=str, keep_default_na=False)
-    except Exception as exc:  # pandas' parser errors
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataFileError(f"{path}: cannot read the CSV ({preview(reason, limit=200)})"
-                            ) from None
-    return checked_demand(frame, source=str(path))
+    return checked_demand(read_text_table(path, what="demand CSV"), source=str(path))
 
 
 def compare_scenarios(dataset: BorderDataset, network: RoadNetwork, demand: pd.DataFrame,

@@ -20,6 +20,7 @@ from pathlib import Path
 from bordergeo.errors import BorderGeoError, DataFileError
 
 __all__ = [
+    "read_text_table",
     "MAX_ALIASES",
     "MAX_CV2",
     "MAX_DAYS",
@@ -363,3 +364,45 @@ def load_structured(path: str | os.PathLike[str], *, what: str = "file") -> obje
     if _depth(data, MAX_DEPTH) > MAX_DEPTH:
         raise DataFileError(f"{path}: nested deeper than {MAX_DEPTH} levels")
     return data
+
+
+def read_text_table(path: str | os.PathLike[str], *, what: str = "CSV",
+                    columns: tuple[str, ...] = ()):  # -> pandas.DataFrame, imported lazily
+    """Read a small CSV whose every cell stays text (lines starting with ``#`` are comments).
+
+    Parameters
+    ----------
+    path
+        The file (checked and bounded as :func:`read_small_text` does).
+    what
+        Words for the file in messages ("calendar").
+    columns
+        Columns that must be present (after stripping spaces from the header).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Empty cells as ``""``.
+
+    Raises
+    ------
+    DataFileError
+        Unreadable, not a CSV, or a required column missing; the message names the file.
+    """
+    import io
+
+    import pandas as pd
+
+    text = read_small_text(path, what=what)
+    try:
+        frame = pd.read_csv(io.StringIO(text), comment="#", dtype=str, keep_default_na=False)
+    except Exception as exc:  # pandas' parser errors
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataFileError(f"{path}: cannot read the {what} ({preview(reason, limit=200)})"
+                            ) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataFileError(f"{path}: missing column(s) {', '.join(missing)} of the {what} "
+                            f"(found {preview(', '.join(frame.columns), limit=120)})")
+    return frame

@@ -10,7 +10,6 @@ harvests); the twelve factors of a direction average 1.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bordergeo.errors import DataFileError
-from bordergeo.inputs import preview, read_small_text
+from bordergeo.inputs import preview, read_text_table
 
 __all__ = ["Calendar", "load_calendar", "load_seasonal_factors", "seasonal_factor"]
 
@@ -31,20 +30,6 @@ def _bundled(name: str) -> Path:
     from bordergeo.congestion import sample_path  # noqa: PLC0415 - avoids an import cycle
 
     return sample_path(name)
-
-
-def _read_csv(path: Path, *, what: str, columns: tuple[str, ...]) -> pd.DataFrame:
-    text = read_small_text(path, what=what)
-    try:
-        frame = pd.read_csv(io.StringIO(text), comment="#", dtype=str, keep_default_na=False)
-    except Exception as exc:  # pandas' parser errors
-        raise DataFileError(f"{path}: cannot read the {what} ({preview(str(exc), limit=160)})"
-                            ) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataFileError(f"{path}: missing column(s) {', '.join(missing)} of the {what}")
-    return frame
 
 
 def _rows_error(path: Path, bad: np.ndarray, field: str, frame: pd.DataFrame,
@@ -134,7 +119,7 @@ def load_calendar(path: str | os.PathLike[str] | None = None) -> Calendar:
         except DataFileError:
             return Calendar(pd.DataFrame(columns=list(_CALENDAR_COLUMNS)))
     path = Path(path)
-    frame = _read_csv(path, what="calendar", columns=_CALENDAR_COLUMNS)
+    frame = read_text_table(path, what="calendar", columns=_CALENDAR_COLUMNS)
     out = frame.copy()
     for column in ("date_from", "date_to"):
         parsed = pd.to_datetime(frame[column].str.strip(), format="%Y-%m-%d", errors="coerce")
@@ -185,7 +170,7 @@ def load_seasonal_factors(path: str | os.PathLike[str] | None = None
         except DataFileError:
             return factors
     path = Path(path)
-    frame = _read_csv(path, what="seasonal factors", columns=("direction", "month", "factor"))
+    frame = read_text_table(path, what="seasonal factors", columns=("direction", "month", "factor"))
     direction = frame["direction"].str.strip().str.lower()
     wrong = ~direction.isin(["export", "import"]).to_numpy()
     if wrong.any():
