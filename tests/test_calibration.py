@@ -340,3 +340,15 @@ def test_calibration_roundtrip(tmp_path):
     stored = load_calibration()
     copy = Calibration.from_dict(stored.to_dict())
     assert copy.service_rates_trucks_h == stored.service_rates_trucks_h
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["calibrate", "--holdout", "notadate"], "'notadate' is not a date"),
+    (["calibrate", "--holdout", "2099-01-01"], "hold-out day 2099-01-01 has no observed"),
+    (["calibrate", "--demand", "demand_2024.csv"], "calibration needs demand by direction"),
+    (["assign", "--calibration", "no-such-file.json"], "no-such-file.json"),
+])
+def test_calibration_cli_errors_are_one_line(argv, words, capsys):
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0] and "Traceback" not in err[0]

@@ -871,7 +871,12 @@ def calibrate(dataset: BorderDataset, network: RoadNetwork, demand: pd.DataFrame
     factors = seasonal_factors if isinstance(seasonal_factors, dict) \
         else load_seasonal_factors(seasonal_factors)
     model = _Model(dataset, network, demand, calendar=calendar, factors=factors, eras=eras)
-    held = {pd.Timestamp(d) for d in holdout}
+    held = set()
+    for text in holdout:
+        day = pd.to_datetime(str(text), format="%Y-%m-%d", errors="coerce")
+        if pd.isna(day):
+            raise BorderGeoError(f"hold-out day {preview(text)} is not a date (YYYY-MM-DD)")
+        held.add(day)
     unknown = sorted(f"{d:%Y-%m-%d}" for d in held - set(targets["date"]))
     if unknown:
         raise BorderGeoError(f"hold-out day {unknown[0]} has no observed target")
