@@ -2,7 +2,8 @@
 
 Figures are built as :class:`matplotlib.figure.Figure` objects without pyplot: nothing
 opens a window, the host application's matplotlib backend is left alone, and the figures
-render the same on a server. In a notebook they display inline.
+render the same on a server. In a notebook they display inline as PNG images
+(:class:`InlineFigure`), whether or not pyplot was ever imported.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from bordergeo.maps import GATE_COLOURS, ROAD_STYLES
 from bordergeo.network import RoadNetwork
 from bordergeo.routing import Route
 
-__all__ = ["plot_map", "time_distance_chart", "save_figure"]
+__all__ = ["InlineFigure", "plot_map", "time_distance_chart", "save_figure"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,23 @@ _GATE_HEX = {"international": "#d63e2a", "main": "#f69730", "secondary": "#38aad
 #: Metadata that would make two runs differ (a date, the writing software) is left out.
 _FIGURE_METADATA = {"png": {"Software": None}, "svg": {"Date": None},
                     "pdf": {"CreationDate": None}}
+
+
+class InlineFigure(Figure):
+    """A figure that shows itself as a PNG image when it ends a notebook cell.
+
+    IPython shows a plain :class:`~matplotlib.figure.Figure` as an image only once pyplot has
+    set up the inline backend; a figure made without pyplot shows as
+    ``<Figure size 800x450 with 1 Axes>``. This one draws itself through IPython's
+    ``_repr_png_`` hook, with no pyplot state involved; everything else is a normal figure.
+    """
+
+    def _repr_png_(self) -> bytes:
+        """Return the figure as PNG bytes (at the figure's dpi, without a date or software)."""
+        buffer = io.BytesIO()
+        self.canvas.print_figure(buffer, format="png", dpi=self.dpi,
+                                 metadata=_FIGURE_METADATA["png"])
+        return buffer.getvalue()
 
 
 def _text_as_given(build: Callable[..., Figure]) -> Callable[..., Figure]:
@@ -80,9 +98,10 @@ def plot_map(dataset: BorderDataset, *, routes: Sequence[Route] | None = None,
 
     Returns
     -------
-    matplotlib.figure.Figure
+    InlineFigure
+        A :class:`matplotlib.figure.Figure` that displays inline in a notebook.
     """
-    fig = Figure(figsize=figsize)
+    fig = InlineFigure(figsize=figsize)
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     roads = dataset.roads
@@ -179,7 +198,8 @@ def time_distance_chart(route: Route, network: RoadNetwork, *,
 
     Returns
     -------
-    matplotlib.figure.Figure
+    InlineFigure
+        A :class:`matplotlib.figure.Figure` that displays inline in a notebook.
     """
     if border_wait_h < 0 or not math.isfinite(border_wait_h):
         raise BorderGeoError("border_wait_h must be a finite number ≥ 0")
@@ -192,7 +212,7 @@ def time_distance_chart(route: Route, network: RoadNetwork, *,
         lengths, times, refs = np.array([route.length_m]), np.array([route.travel_time_s]), [""]
     distance_km = np.r_[0.0, np.cumsum(lengths)] / 1000.0
     time_h = np.r_[0.0, np.cumsum(times)] / 3600.0
-    fig = Figure(figsize=figsize)
+    fig = InlineFigure(figsize=figsize)
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     ax.plot(distance_km, time_h, color="#1565c0", linewidth=2, label="driving")
