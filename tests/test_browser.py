@@ -57,7 +57,8 @@ def test_map_draws_every_layer_offline(page, dataset) -> None:
     # every road, the border and every marker circle is one SVG path
     expected_paths = len(dataset.roads) + len(dataset.border) + len(dataset.markers)
     assert counts["paths"] >= expected_paths
-    assert counts["legend"] == 1 and counts["layers"] == 5
+    # + the names of gates and hubs, and the geographic context
+    assert counts["legend"] == 1 and counts["layers"] == 7
     page.evaluate("document.fonts.ready")
     assert page.evaluate("[...document.fonts].some(f => f.family.includes('Font Awesome')"
                          " && f.status === 'loaded')")
@@ -180,7 +181,7 @@ def test_corridor_layer_toggles_and_gate_load_popup_opens(analysis_page) -> None
     pg = analysis_page
     pg.locator("path.bordergeo-gate-load").first.dispatch_event("click")
     text = pg.wait_for_selector(".leaflet-popup-content").inner_text()
-    assert "Trucks/day" in text and "Utilisation" in text
+    assert "trucks/day" in text and "Utilisation" in text
     pg.locator(".leaflet-control-layers-overlays label", has_text="Corridors").locator(
         "input").uncheck()
     assert _count(pg, "path.bordergeo-corridor") == 0
@@ -200,7 +201,7 @@ def test_injection_payload_in_analysis_layers_does_not_run(browser, tmp_path,
                                                            small_layers) -> None:
     import pandas as pd
 
-    from bordergeo.overlays import fastest_routes
+    from bordergeo.analysis import fastest_routes
     from bordergeo.routing import Router, dataset_network
 
     for layer in ("gates", "hubs"):

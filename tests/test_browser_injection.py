@@ -27,8 +27,8 @@ from browser_support import ARTIFACTS, launched_browser, open_map, require_chrom
 from conftest import write_dataset
 
 from bordergeo import load_dataset
+from bordergeo.analysis import analysis_layers
 from bordergeo.maps import build_map, save_map
-from bordergeo.overlays import analysis_layers
 
 pytestmark = pytest.mark.browser
 

@@ -63,7 +63,10 @@ def test_layers_and_no_tiles_by_default(small_dataset_dir) -> None:
     for name in ("Border gates", "Inland hubs", "Roads", "Border markers", "No basemap"):
         assert name in page
     assert "bordergeo-legend" in page
-    assert page.count("L.marker(") == 3  # 2 gates + 1 hub
+    plain = map_html(build_map(load_dataset(small_dataset_dir), labels=False))
+    assert plain.count("L.marker(") == 3  # 2 gates + 1 hub
+    # one name per gate and hub (and one number per road ref) with its zoom rule
+    assert page.count("data-minzoom") == 3 + page.count("bordergeo-label road")
 
 
 def test_online_basemap_is_opt_in(small_dataset_dir) -> None:

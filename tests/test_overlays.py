@@ -10,10 +10,11 @@ import pytest
 from conftest import write_dataset
 
 from bordergeo import load_dataset
+from bordergeo.analysis import analysis_layers, fastest_routes
 from bordergeo.cli import main
 from bordergeo.errors import BorderGeoError
 from bordergeo.maps import build_map, map_html
-from bordergeo.overlays import analysis_layers, fastest_routes, load_colour
+from bordergeo.overlays import load_colour
 from bordergeo.routing import Router, dataset_network
 from bordergeo.static import plot_map, save_figure, time_distance_chart
 
@@ -42,7 +43,8 @@ def test_fastest_routes_end_at_the_quickest_open_gate(dataset):
 
 
 def test_analysis_layers_from_a_scenario(layers, dataset):
-    assert {"routes", "corridors", "road_load", "gate_load", "timeline", "title"} <= set(layers)
+    assert {"routes", "corridors", "road_load", "gate_load", "timeline", "subtitle",
+            "scenario_table"} <= set(layers)
     # regulation_2026 is the export surge (×1.5): 925 import + 562.5 export trucks/day
     assert layers["gate_load"]["trucks_per_day"].sum() == pytest.approx(1487.5)
     timeline = layers["timeline"]

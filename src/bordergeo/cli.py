@@ -189,8 +189,8 @@ def cmd_map(args: argparse.Namespace) -> int:
     dataset = _dataset(args)
     layers: dict = {}
     if args.routes or args.corridors or args.scenario or args.congestion or args.replay:
+        from bordergeo.analysis import analysis_layers
         from bordergeo.congestion import load_demand
-        from bordergeo.overlays import analysis_layers
 
         layers = analysis_layers(dataset, routes=args.routes, corridors=args.corridors,
                                  scenario=args.scenario, observed=args.congestion,
@@ -203,14 +203,19 @@ def cmd_map(args: argparse.Namespace) -> int:
         from bordergeo.io import read_layer
 
         provinces = read_layer(args.provinces)
-    m = build_map(dataset, basemap=args.basemap, provinces=provinces, **layers)
+    m = build_map(dataset, basemap=args.basemap, provinces=provinces, lang=args.lang,
+                  title=args.title, **layers)
     written = save_map(m, output, offline=args.offline)
     print(f"wrote {written}")
     if args.png is not None:
+        from bordergeo.maps import default_title
         from bordergeo.static import plot_map, save_figure
 
+        heading = args.title or default_title(dataset, lang=args.lang)
+        if layers.get("subtitle"):
+            heading = f"{heading}: {layers['subtitle']}"
         figure = plot_map(dataset, routes=layers.get("routes"), corridors=layers.get("corridors"),
-                          gate_load=layers.get("gate_load"), title=layers.get("title"))
+                          gate_load=layers.get("gate_load"), title=heading)
         print(f"wrote {save_figure(figure, args.png)}")
     return 0
 
@@ -761,6 +766,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="outline these administrative areas (a polygon layer)")
     map_.add_argument("--png", metavar="FILE", default=None,
                       help="also write the same layers as a static figure (.png/.svg/.pdf)")
+    map_.add_argument("--lang", choices=["en", "vi"], default="en",
+                      help="language of legends, layer names, popups and the slider")
+    map_.add_argument("--title", metavar="TEXT", default=None,
+                      help="title of the map (default: from the data: 'Lạng Sơn border gates' "
+                           "for the bundled data, else the data's folder name)")
     map_.add_argument("--calibration", metavar="FILE", default=None,
                       help="calibration for --corridors/--scenario (default: the bundled one; "
                            "'none' for shortest-time gate choice)")

@@ -23,10 +23,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bordergeo.analysis import analysis_layers
 from bordergeo.datasets import load_dataset
 from bordergeo.errors import BorderGeoError
-from bordergeo.maps import build_map, save_map
-from bordergeo.overlays import analysis_layers
+from bordergeo.maps import build_map, default_title, save_map
 from bordergeo.routing import Router, dataset_network
 from bordergeo.static import plot_map, save_figure, time_distance_chart
 
@@ -58,7 +58,7 @@ def render_examples(folder: str | os.PathLike[str] = "maps") -> list[Path]:
     written.append(save_figure(plot_map(dataset, routes=layers["routes"],
                                         corridors=layers["corridors"],
                                         gate_load=layers["gate_load"],
-                                        title=str(layers["title"])),
+                                        title=f"{default_title(dataset)}: {layers['subtitle']}"),
                                folder / "regulation-2026.png"))
     observed = analysis_layers(dataset, observed="sample")
     written.append(save_map(build_map(dataset, **observed), folder / "december-2021.html",

@@ -13,6 +13,7 @@ elements), which escape every text from data with the one function
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -27,9 +28,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from bordergeo.charts import backlog_chart
 from bordergeo.datasets import BorderDataset
 from bordergeo.errors import BorderGeoError
+from bordergeo.i18n import text
 from bordergeo.io import atomic_write_text
+from bordergeo.labels import add_labels
 from bordergeo.markup import (
     Html,
     escape_text,
@@ -56,6 +60,7 @@ __all__ = [
     "add_provinces",
     "add_roads",
     "build_map",
+    "default_title",
     "map_html",
     "safe_text",
     "save_map",
@@ -108,24 +113,31 @@ def _rows_html(rows: Iterable[tuple[object, object]]) -> Html:
     return html("<table style='font-size:12px'>{}</table>", cells)
 
 
-def _lanes(gate: pd.Series) -> str:
+def _lanes(gate: pd.Series, lang: str = "en") -> str:
     exp, imp = gate.get("lanes_export"), gate.get("lanes_import")
     if not _present(exp) and not _present(imp):
         return ""
-    return f"{exp if _present(exp) else '?'} export / {imp if _present(imp) else '?'} import"
+    return text("lanes_value", lang).format(_whole(exp) if _present(exp) else "?",
+                                             _whole(imp) if _present(imp) else "?")
 
 
-def _capacity(gate: pd.Series) -> str:
+def _whole(value: object) -> str:
+    number = float(value)  # type: ignore[arg-type]
+    return f"{number:.0f}" if number.is_integer() else f"{number:g}"
+
+
+def _capacity(gate: pd.Series, lang: str = "en") -> str:
     cap = gate.get("capacity_trucks_day")
     if not _present(cap):
         return ""
-    text = f"{float(cap):,.0f} trucks/day"
+    text_ = f"{float(cap):,.0f} {text('trucks_day', lang)}"
     if _present(gate.get("capacity_date")):
-        text += f" ({gate['capacity_date']})"
-    return text
+        text_ += f" ({gate['capacity_date']})"
+    return text_
 
 
-def gate_popup_html(gate: pd.Series, load: pd.Series | None = None) -> Html:
+def gate_popup_html(gate: pd.Series, load: pd.Series | None = None, *, lang: str = "en",
+                    series: pd.DataFrame | None = None) -> Html:
     """Return the popup HTML of one gate: names in three languages, lanes, hours, capacity.
 
     Parameters
@@ -134,7 +146,12 @@ def gate_popup_html(gate: pd.Series, load: pd.Series | None = None) -> Html:
         A row of the gates layer.
     load
         Optional modelled state of the gate (``trucks_per_day``, ``wait_h``,
-        ``backlog_end``) shown under the facts.
+        ``backlog_end`` and ``horizon_days``) shown under the facts.
+    lang
+        Interface language, ``en`` or ``vi``.
+    series
+        Optional backlog of this gate by day (``date``, ``trucks_waiting``, ``kind``):
+        drawn as a small chart, observed and modelled with their dates.
 
     Returns
     -------
@@ -147,17 +164,20 @@ def gate_popup_html(gate: pd.Series, load: pd.Series | None = None) -> Html:
     counterpart = " ".join(str(gate.get(c)) for c in ("counterpart_en", "counterpart_zh")
                            if _present(gate.get(c)))
     rows = [
-        ("Level", f"{gate.get('level')} ({gate.get('mode')})"),
-        ("Status", gate.get("status")),
-        ("Note", gate.get("status_note")),
-        ("Counterpart (CN)", counterpart),
-        ("Markers", gate.get("markers")),
-        ("Lanes", _lanes(gate)),
-        ("Hours, VN clock (UTC+7)", gate.get("hours_vn")),
-        ("Hours, CN clock (UTC+8)", gate.get("hours_cn")),
-        ("Capacity", _capacity(gate)),
-        ("Capacity source", gate.get("capacity_source")),
-        ("Coordinate", f"{gate.get('coord_confidence') or '?'}: {gate.get('coord_source') or ''}"),
+        (text("level", lang), f"{text(str(gate.get('level')), lang)} "
+                              f"({text(str(gate.get('mode')), lang)})"),
+        (text("status", lang), text(str(gate.get("status")), lang)),
+        (text("crossing_of", lang), gate.get("parent_id")),
+        (text("note", lang), gate.get("status_note")),
+        (text("counterpart", lang), counterpart),
+        (text("markers_field", lang), gate.get("markers")),
+        (text("lanes", lang), _lanes(gate, lang)),
+        (text("hours_vn", lang), gate.get("hours_vn")),
+        (text("hours_cn", lang), gate.get("hours_cn")),
+        (text("capacity", lang), _capacity(gate, lang)),
+        (text("capacity_source", lang), gate.get("capacity_source")),
+        (text("coordinate", lang),
+         f"{gate.get('coord_confidence') or '?'}: {gate.get('coord_source') or ''}"),
     ]
     if load is not None:
         def number(key: str, scale: float = 1.0) -> float | None:
@@ -165,14 +185,21 @@ def gate_popup_html(gate: pd.Series, load: pd.Series | None = None) -> Html:
             return None if value is None or pd.isna(value) else float(value) * scale
 
         flow, wait, queue = number("trucks_per_day"), number("wait_h", 60), number("backlog_end")
-        rows += [("Modelled trucks/day", None if flow is None else f"{flow:,.0f}"),
-                 ("Modelled mean wait", None if wait is None else f"{wait:.0f} min"),
-                 ("Modelled queue", None if queue is None else f"{queue:,.0f} trucks")]
-    return html("<div style='min-width:240px'>{}{}</div>", title, _rows_html(rows))
+        horizon = number("horizon_days")
+        rows += [(text("model_flow", lang), None if flow is None else f"{flow:,.0f}"),
+                 (text("model_wait", lang),
+                  None if wait is None else f"{wait:.0f} {text('minutes', lang)}"),
+                 (text("model_queue", lang).format(f"{horizon:g}" if horizon else "N"),
+                  None if queue is None else f"{queue:,.0f} {text('trucks', lang)}")]
+    chart = html("")
+    if series is not None and len(series):
+        chart = backlog_chart(series, title=text("backlog_chart", lang),
+                              labels={k: text(k, lang) for k in ("observed", "modelled")})
+    return html("<div style='min-width:240px'>{}{}{}</div>", title, _rows_html(rows), chart)
 
 
-def add_border(m: folium.Map, border: gpd.GeoDataFrame, *, name: str = "Border (VN–CN)"
-               ) -> folium.FeatureGroup:
+def add_border(m: folium.Map, border: gpd.GeoDataFrame, *, name: str = "Border (VN–CN)",
+               attribution: str | None = None) -> folium.FeatureGroup:
     """Add the international boundary as a dashed line layer.
 
     Parameters
@@ -183,6 +210,8 @@ def add_border(m: folium.Map, border: gpd.GeoDataFrame, *, name: str = "Border (
         The border layer.
     name
         Layer name in the layer control.
+    attribution
+        Credit shown in the attribution corner (the bundled line: © OpenStreetMap).
 
     Returns
     -------
@@ -197,6 +226,7 @@ def add_border(m: folium.Map, border: gpd.GeoDataFrame, *, name: str = "Border (
             style_function=lambda _f: {"color": "#b71c1c", "weight": 3, "dashArray": "8 6",
                                        "opacity": 0.9},
             tooltip=geojson_tooltip(["name"], labels=False),
+            **({"attribution": escape_text(attribution)} if attribution else {}),
         ).add_to(group)
     group.add_to(m)
     return group
@@ -317,8 +347,8 @@ def _merge_equal_lines(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDat
     return gpd.GeoDataFrame(table, geometry=merged, crs=frame.crs)
 
 
-def add_markers(m: folium.Map, markers: gpd.GeoDataFrame, *, name: str = "Border markers"
-                ) -> folium.FeatureGroup:
+def add_markers(m: folium.Map, markers: gpd.GeoDataFrame, *, name: str = "Border markers",
+                lang: str = "en") -> folium.FeatureGroup:
     """Add border markers as small circles with their number.
 
     Parameters
@@ -329,6 +359,8 @@ def add_markers(m: folium.Map, markers: gpd.GeoDataFrame, *, name: str = "Border
         The markers layer.
     name
         Layer name in the layer control.
+    lang
+        Interface language.
 
     Returns
     -------
@@ -337,21 +369,22 @@ def add_markers(m: folium.Map, markers: gpd.GeoDataFrame, *, name: str = "Border
     """
     group = feature_group(name, show=True)
     for row in markers.itertuples(index=False):
-        label = html("Mốc (marker) {}", row.id)
+        label = html("Mốc {}{}", row.id, "" if lang == "vi" else " (border marker)")
         folium.CircleMarker(
             [row.geometry.y, row.geometry.x], radius=4, color="#212121", weight=1,
             fill=True, fill_color="#fafafa", fill_opacity=1.0,
             tooltip=tooltip(label),
-            popup=popup(html("{}{}", label, _rows_html([("Kind", row.kind),
-                                                        ("Coordinate", row.coord_source)])),
+            popup=popup(html("{}{}", label, _rows_html([(text("kind", lang), row.kind),
+                                                        (text("coordinate", lang),
+                                                         row.coord_source)])),
                         max_width=300),
         ).add_to(group)
     group.add_to(m)
     return group
 
 
-def add_hubs(m: folium.Map, hubs: gpd.GeoDataFrame, *, name: str = "Inland hubs"
-             ) -> folium.FeatureGroup:
+def add_hubs(m: folium.Map, hubs: gpd.GeoDataFrame, *, name: str = "Inland hubs",
+             lang: str = "en") -> folium.FeatureGroup:
     """Add inland hubs with an icon by kind (city, port, ICD, logistics, production).
 
     Parameters
@@ -362,6 +395,8 @@ def add_hubs(m: folium.Map, hubs: gpd.GeoDataFrame, *, name: str = "Inland hubs"
         The hubs layer.
     name
         Layer name in the layer control.
+    lang
+        Interface language.
 
     Returns
     -------
@@ -371,9 +406,11 @@ def add_hubs(m: folium.Map, hubs: gpd.GeoDataFrame, *, name: str = "Inland hubs"
     group = feature_group(name, show=True)
     for _, hub in hubs.iterrows():
         body = html("<b>{}</b><br>{}{}", hub["name_vi"], hub.get("name_en"),
-                    _rows_html([("Kind", hub["kind"]), ("Chinese", hub.get("name_zh")),
-                                ("Coordinate", f"{hub.get('coord_confidence') or '?'}: "
-                                               f"{hub.get('coord_source') or ''}")]))
+                    _rows_html([(text("kind", lang), hub["kind"]),
+                                (text("chinese", lang), hub.get("name_zh")),
+                                (text("coordinate", lang),
+                                 f"{hub.get('coord_confidence') or '?'}: "
+                                 f"{hub.get('coord_source') or ''}")]))
         folium.Marker(
             [hub.geometry.y, hub.geometry.x],
             tooltip=tooltip(hub["name_vi"]),
@@ -391,7 +428,8 @@ def gate_colour(gate: pd.Series) -> str:
 
 
 def add_gates(m: folium.Map, gates: gpd.GeoDataFrame, *, name: str = "Border gates",
-              load: pd.DataFrame | None = None) -> folium.FeatureGroup:
+              load: pd.DataFrame | None = None, lang: str = "en",
+              series: pd.DataFrame | None = None) -> folium.FeatureGroup:
     """Add gates: colour by level (grey if closed), truck or train glyph by mode.
 
     Parameters
@@ -405,6 +443,11 @@ def add_gates(m: folium.Map, gates: gpd.GeoDataFrame, *, name: str = "Border gat
     load
         Optional per-gate model results (``gate_id``, ``trucks_per_day``, ``wait_h``,
         ``backlog_end``) added to the popups.
+    lang
+        Interface language.
+    series
+        Optional backlog by day (``date``, ``gate_id``, ``trucks_waiting``, ``kind``): each
+        gate's popup charts its own rows (a crossing also its lanes').
 
     Returns
     -------
@@ -413,14 +456,18 @@ def add_gates(m: folium.Map, gates: gpd.GeoDataFrame, *, name: str = "Border gat
     """
     group = feature_group(name, show=True)
     by_gate = {} if load is None else {str(r["gate_id"]): r for _, r in load.iterrows()}
+    per_gate = {} if series is None else dict(list(series.groupby(
+        series["gate_id"].astype(str), sort=False)))
     for _, gate in gates.iterrows():
         # the search box shows its matches with innerHTML: the label is escaped text
         label = join((gate.get(c) for c in ("name_vi", "name_en", "name_zh")
                       if _present(gate.get(c))), sep=" / ")
         folium.Marker(
             [gate.geometry.y, gate.geometry.x],
-            tooltip=tooltip(html("{} ({})", gate["name_vi"], gate["status"])),
-            popup=popup(gate_popup_html(gate, by_gate.get(str(gate["id"]))), max_width=380),
+            tooltip=tooltip(html("{} ({})", gate["name_vi"], text(str(gate["status"]), lang))),
+            popup=popup(gate_popup_html(gate, by_gate.get(str(gate["id"])), lang=lang,
+                                        series=per_gate.get(str(gate["id"]))),
+                        max_width=380),
             icon=folium.Icon(color=gate_colour(gate), icon=_MODE_ICONS.get(gate["mode"], "flag"),
                              prefix="fa"),
             label=str(label),
@@ -429,31 +476,34 @@ def add_gates(m: folium.Map, gates: gpd.GeoDataFrame, *, name: str = "Border gat
     return group
 
 
-def _legend_html(gates: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> Html:
+def _legend_html(gates: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, lang: str = "en") -> Html:
     def swatch(colour: str, label: str, *, line: bool = False, dashed: bool = False) -> Html:
         if line:
             mark = html("<span style='display:inline-block;width:22px;height:0;border-top:4px "
                         "{} {};vertical-align:middle;margin-right:6px'></span>",
                         "dashed" if dashed else "solid", colour)
         else:
-            mark = html("<span style='display:inline-block;width:12px;height:12px;"
-                        "border-radius:6px;background:{};vertical-align:middle;"
-                        "margin-right:6px'></span>", colour)
+            mark = html("<span style='display:inline-block;width:10px;height:10px;"
+                        "border-radius:6px;background:{};border:1px solid #212121;"
+                        "vertical-align:middle;margin-right:6px'></span>", colour)
         return html("<div>{}{}</div>", mark, label)
 
     levels = [lv for lv in GATE_COLOURS if lv in set(gates["level"])]
     statuses = [s for s in _STATUS_COLOURS if s in set(gates["status"])]
     classes = [c for c in ROAD_STYLES if c in set(roads["class"])]
-    parts = [html("<b>Gates</b> (<i class='fa fa-truck'></i> road, "
-                  "<i class='fa fa-train'></i> rail)")]
-    parts += [swatch(_ICON_HEX[GATE_COLOURS[lv]], lv) for lv in levels]
-    parts += [swatch(_ICON_HEX[_STATUS_COLOURS[s]], s) for s in statuses]
-    parts += [html("<b>Roads</b>")] + [swatch(ROAD_STYLES[c][0], c.replace("_", " "), line=True)
-                                 for c in classes]
+    parts = [html("<b>{}</b> (<i class='fa fa-truck'></i> {}, "
+                  "<i class='fa fa-train'></i> {})", text("legend_gates", lang),
+                  text("legend_road", lang), text("legend_rail", lang))]
+    parts += [swatch(_ICON_HEX[GATE_COLOURS[lv]], text(lv, lang)) for lv in levels]
+    parts += [swatch(_ICON_HEX[_STATUS_COLOURS[s]], text(s, lang)) for s in statuses]
+    parts += [html("<b>{}</b>", text("legend_roads", lang))] + [
+        swatch(ROAD_STYLES[c][0], text(c, lang), line=True) for c in classes]
     if (roads["status"] != "open").any():
-        parts.append(swatch("#777", "under construction / planned", line=True, dashed=True))
-    parts += [html("<b>Other</b>"), swatch("#b71c1c", "VN–CN border", line=True, dashed=True),
-              swatch(_ICON_HEX["darkblue"], "inland hub"), swatch("#fafafa", "border marker")]
+        parts.append(swatch("#777", text("legend_planned", lang), line=True, dashed=True))
+    parts += [html("<b>{}</b>", text("legend_other", lang)),
+              swatch("#b71c1c", text("legend_border", lang), line=True, dashed=True),
+              swatch(_ICON_HEX["darkblue"], text("legend_hub", lang)),
+              swatch("#fafafa", text("legend_marker", lang))]
     return html("<div id='bordergeo-legend' style='position:fixed;top:170px;left:12px;"
                 "z-index:999;background:rgba(255,255,255,0.92);padding:8px 10px;"
                 "border:1px solid #999;border-radius:4px;font:12px/1.5 sans-serif;"
@@ -474,22 +524,63 @@ def _add_html(m: folium.Map, markup: Html) -> None:
     m.get_root().html.add_child(page_element(markup))
 
 
+#: Credit of the bundled border line (derived from OpenStreetMap via @geo-maps).
+BORDER_ATTRIBUTION = "Border: © OpenStreetMap contributors (ODbL)"
+
+
+class _MetricScale(branca.element.MacroElement):
+    """A kilometre scale bar (Leaflet's, without the miles)."""
+
+    _template = branca.element.Template("""
+{% macro script(this, kwargs) %}
+L.control.scale({imperial: false, position: 'bottomleft'}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+
+def default_title(dataset: BorderDataset, *, lang: str = "en") -> str:
+    """Return the map title for a dataset: the bundled Lạng Sơn one, or the data's name.
+
+    Parameters
+    ----------
+    dataset
+        The layers drawn.
+    lang
+        Interface language.
+
+    Returns
+    -------
+    str
+    """
+    if dataset.source == "bundled":
+        return text("title_bundled", lang)
+    return f"{text('title_other', lang)} — {Path(str(dataset.source)).name}"
+
+
 def build_map(
     dataset: BorderDataset,
     *,
     basemap: str | None = None,
-    title: str = "Lạng Sơn border gates",
+    title: str | None = None,
+    subtitle: str | None = None,
+    lang: str = "en",
     routes: Sequence[Route] | None = None,
     corridors: gpd.GeoDataFrame | None = None,
     road_load: gpd.GeoDataFrame | None = None,
     gate_load: pd.DataFrame | None = None,
     timeline: pd.DataFrame | None = None,
-    timeline_label: str = "trucks waiting",
+    timeline_label: str | None = None,
+    scenario_table: pd.DataFrame | None = None,
     provinces: gpd.GeoDataFrame | None = None,
+    context: bool = True,
+    labels: bool = True,
     search: bool = True,
     fullscreen: bool = True,
 ) -> folium.Map:
     """Compose the border, roads, hubs, markers, gates and analysis layers on one map.
+
+    Drawing only: every layer comes computed (routes, flows, loads, series — see
+    :func:`bordergeo.analysis.analysis_layers`); nothing here runs a model.
 
     Parameters
     ----------
@@ -500,7 +591,12 @@ def build_map(
         from :data:`BASEMAPS` to offer an online basemap that stays off until the user
         picks it in the layer control.
     title
-        Text of the title box.
+        Text of the title box (default: :func:`default_title` — the bundled Lạng Sơn title,
+        or the name of your data).
+    subtitle
+        Added after the title (e.g. the scenario shown).
+    lang
+        Interface language: ``"en"`` or ``"vi"`` (legends, layer names, popups, slider).
     routes
         Routes to draw (:func:`bordergeo.overlays.add_routes`).
     corridors
@@ -511,12 +607,21 @@ def build_map(
         Per-gate flows and capacities (:func:`bordergeo.overlays.add_gate_congestion`); also
         shown in the gate popups.
     timeline
-        Daily backlog per gate (``date``, ``gate_id``, ``trucks_waiting``) for the time
-        slider (:func:`bordergeo.overlays.add_backlog_timeline`).
+        Daily backlog per gate (``date``, ``gate_id``, ``trucks_waiting``, ``kind``) for the
+        time slider (:func:`bordergeo.overlays.add_backlog_timeline`) and the charts in the
+        gate popups.
     timeline_label
-        What the timeline counts, for its popups.
+        What the timeline counts, for its popups (default: trucks waiting).
+    scenario_table
+        Per scenario and crossing: ``scenario``, ``crossing_id``, ``trucks_per_day``,
+        ``capacity_trucks_day`` — drawn as a comparison chart box.
     provinces
         Administrative areas to outline under everything else (:func:`add_provinces`).
+    context
+        Draw the bundled geographic context (provinces with Lạng Sơn highlighted, the
+        Chinese side, towns, coast and rivers) when it is installed.
+    labels
+        Name gates, hubs and road numbers on the map (collision-free).
     search
         Add a search box over gate names (Vietnamese, English, Chinese).
     fullscreen
@@ -527,51 +632,70 @@ def build_map(
     folium.Map
         The map; it shows inline in a notebook. Save it with :func:`save_map`.
     """
+    text("title_bundled", lang)  # an unknown language is one clear error, before drawing
     if basemap is not None and basemap not in BASEMAPS:
         raise BorderGeoError(f"unknown basemap {basemap!r}; choose one of "
                              f"{', '.join(BASEMAPS)} or none")
-    m = folium.Map(tiles=None, maxZoom=18, control_scale=True, location=[21.9, 106.7],
-                   zoom_start=9)
-    feature_group("No basemap (offline)", overlay=False, show=True).add_to(m)
+    m = _map_class()(tiles=None, maxZoom=18, control_scale=False, location=[21.9, 106.7],
+                     zoom_start=9)
+    _MetricScale().add_to(m)
+    feature_group(text("no_basemap", lang), overlay=False, show=True).add_to(m)
     if basemap is not None:
         tiles, attr = BASEMAPS[basemap]
         folium.TileLayer(tiles, name=escape_text(f"{tiles} (online)"), attr=attr, overlay=False,
                          show=False).add_to(m)
+    if context and dataset.source == "bundled":
+        _add_context(m, lang=lang)
     from bordergeo import overlays
 
     if provinces is not None:
-        add_provinces(m, provinces)
-    add_border(m, dataset.border)
-    add_roads(m, dataset.roads)
+        add_provinces(m, provinces, name=text("provinces", lang))
+    add_border(m, dataset.border, name=text("border", lang),
+               attribution=BORDER_ATTRIBUTION if dataset.source == "bundled" else None)
+    add_roads(m, dataset.roads, name=text("roads", lang))
     if road_load is not None:
-        overlays.add_road_congestion(m, road_load)
+        overlays.add_road_congestion(m, road_load, name=text("road_congestion", lang))
     if corridors is not None:
-        overlays.add_corridors(m, corridors)
+        overlays.add_corridors(m, corridors, name=text("corridors", lang))
     if routes:
-        overlays.add_routes(m, routes)
-    add_hubs(m, dataset.hubs)
-    add_markers(m, dataset.markers)
+        overlays.add_routes(m, routes, name=text("routes", lang))
+    add_hubs(m, dataset.hubs, name=text("hubs", lang), lang=lang)
+    add_markers(m, dataset.markers, name=text("markers", lang), lang=lang)
     if gate_load is not None:
-        overlays.add_gate_congestion(m, dataset.gates, gate_load)
-    gates_layer = add_gates(m, dataset.gates, load=gate_load)
+        overlays.add_gate_congestion(m, dataset.gates, gate_load,
+                                     name=text("gate_congestion", lang), lang=lang)
+    gates_layer = add_gates(m, dataset.gates, load=gate_load, name=text("gates", lang),
+                            lang=lang, series=timeline)
+    if labels:
+        add_labels(m, dataset.gates, dataset.hubs, dataset.roads, lang=lang)
     if timeline is not None:
-        overlays.add_backlog_timeline(m, dataset.gates, timeline, label=timeline_label)
+        overlays.add_backlog_timeline(m, dataset.gates, timeline,
+                                      label=timeline_label or text("trucks_waiting", lang),
+                                      lang=lang)
         kinds = (list(dict.fromkeys(timeline["kind"].astype(str)))
                  if "kind" in timeline.columns else ["observed"])
-        _add_html(m, overlays.timeline_legend_html(kinds))
+        _add_html(m, overlays.timeline_legend_html(kinds, lang=lang, series=timeline))
     folium.LayerControl(collapsed=False).add_to(m)
     if search and len(dataset.gates):
-        folium.plugins.Search(gates_layer, search_label="label", placeholder="Search a gate",
+        folium.plugins.Search(gates_layer, search_label="label",
+                              placeholder=escape_text(text("search", lang)),
                               collapsed=True, search_zoom=13, position="topleft").add_to(m)
     if fullscreen:
         folium.plugins.Fullscreen(position="topleft").add_to(m)
-    _add_html(m, _legend_html(dataset.gates, dataset.roads))
+    _add_html(m, _legend_html(dataset.gates, dataset.roads, lang))
     if gate_load is not None or road_load is not None:
-        _add_html(m, overlays.congestion_legend_html())
-    _add_html(m, html("<div id='bordergeo-title' style='position:fixed;top:10px;left:60px;"
-                      "z-index:9999;background:rgba(255,255,255,0.92);padding:4px 10px;"
+        _add_html(m, overlays.congestion_legend_html(lang=lang))
+    if scenario_table is not None and len(scenario_table):
+        _add_html(m, overlays.scenario_chart_html(scenario_table, lang=lang))
+    heading = title if title is not None else default_title(dataset, lang=lang)
+    if subtitle:
+        heading = f"{heading}: {subtitle}"
+    # centred at the top, clear of the search box and the zoom buttons on the left
+    _add_html(m, html("<div id='bordergeo-title' style='position:fixed;top:10px;left:50%;"
+                      "transform:translateX(-50%);max-width:50vw;z-index:9999;"
+                      "background:rgba(255,255,255,0.92);padding:4px 10px;"
                       "border:1px solid #999;border-radius:4px;font:bold 15px sans-serif'>"
-                      "{}</div>", title))
+                      "{}</div>", heading))
     frames = [df for df in (dataset.gates, dataset.border, dataset.markers) if len(df)]
     if frames and (routes or corridors is not None) and len(dataset.hubs):
         frames.append(_hubs_near(dataset.hubs, pd.concat([f.geometry for f in frames])))
@@ -579,6 +703,23 @@ def build_map(
         x0, y0, x1, y1 = pd.concat([f.geometry for f in frames]).total_bounds
         m.fit_bounds([[y0, x0], [y1, x1]], padding=(20, 20))
     return m
+
+
+def _map_class() -> type[folium.Map]:
+    """Return the map class: one that shows inline in notebooks offline, if present."""
+    try:
+        from bordergeo.notebook import OfflineMap
+    except ImportError:  # the notebook display module is optional
+        return folium.Map
+    return OfflineMap
+
+
+def _add_context(m: folium.Map, *, lang: str) -> None:
+    try:
+        from bordergeo.context import add_context
+    except ImportError:
+        return
+    add_context(m, lang=lang)
 
 
 def _stable_ids(m: folium.Map) -> None:
@@ -618,6 +759,7 @@ def map_html(m: folium.Map, *, offline: bool = False) -> str:
     str
         The HTML; the same map gives the same text.
     """
+    m = copy.deepcopy(m)  # rendering changes a map: render a copy, any number of times
     _stable_ids(m)
     page = m.get_root().render()
     if offline:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import folium
 import folium.plugins
@@ -23,8 +22,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from bordergeo.datasets import BorderDataset
+from bordergeo.charts import backlog_chart, bar_chart
 from bordergeo.errors import BorderGeoError
+from bordergeo.i18n import text
 from bordergeo.markup import (
     Html,
     feature_group,
@@ -35,7 +35,9 @@ from bordergeo.markup import (
     script_json,
     tooltip,
 )
-from bordergeo.routing import Route, Router
+
+if TYPE_CHECKING:
+    from bordergeo.routing import Route
 
 __all__ = [
     "LOAD_CLASSES",
@@ -46,10 +48,9 @@ __all__ = [
     "add_gate_congestion",
     "add_road_congestion",
     "add_routes",
-    "analysis_layers",
     "congestion_legend_html",
+    "scenario_chart_html",
     "timeline_legend_html",
-    "fastest_routes",
     "load_colour",
     "rounded_lines",
 ]
@@ -248,7 +249,7 @@ def _gate_rows(gates: gpd.GeoDataFrame, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_gate_congestion(m: folium.Map, gates: gpd.GeoDataFrame, table: pd.DataFrame, *,
-                        name: str = "Gate congestion", show: bool = True
+                        name: str = "Gate congestion", show: bool = True, lang: str = "en"
                         ) -> folium.FeatureGroup:
     """Circles at the gates: size by trucks/day, colour by utilisation (flow / capacity).
 
@@ -260,13 +261,14 @@ def add_gate_congestion(m: folium.Map, gates: gpd.GeoDataFrame, table: pd.DataFr
         The gates layer (for positions and names).
     table
         Per gate: ``gate_id``, ``trucks_per_day``, ``capacity_trucks_day`` and optionally
-        ``wait_h``, ``backlog_end``, ``days_to_clear`` (e.g. one scenario of
-        :func:`bordergeo.congestion.compare_scenarios`, or the assignment's gates).
-
+        ``wait_h``, ``backlog_end``, ``days_to_clear``, ``horizon_days`` (e.g. one scenario
+        of :func:`bordergeo.congestion.compare_scenarios`, or the assignment's gates).
     name
         Layer name.
     show
         Whether the layer starts visible.
+    lang
+        Interface language.
 
     Returns
     -------
@@ -280,15 +282,21 @@ def add_gate_congestion(m: folium.Map, gates: gpd.GeoDataFrame, table: pd.DataFr
         flow = float(row["trucks_per_day"])
         capacity = float(row["capacity_trucks_day"])
         ratio = flow / capacity
-        details = [("Trucks/day", f"{flow:,.0f}"), ("Capacity/day", f"{capacity:,.0f}"),
-                   ("Utilisation", f"{100 * ratio:.0f} %")]
+        horizon = row.get("horizon_days")
+        horizon = f"{float(horizon):g}" if horizon is not None and pd.notna(horizon) else "N"
+        details = [(text("model_flow", lang), f"{flow:,.0f}"),
+                   (text("capacity_day", lang), f"{capacity:,.0f} {text('trucks', lang)}"),
+                   (text("utilisation", lang), f"{100 * ratio:.0f} %")]
         if "wait_h" in row and pd.notna(row["wait_h"]):
-            details.append(("Mean wait", f"{float(row['wait_h']) * 60:.0f} min"))
+            details.append((text("model_wait", lang),
+                            f"{float(row['wait_h']) * 60:.0f} {text('minutes', lang)}"))
         if "backlog_end" in row and pd.notna(row["backlog_end"]):
-            details.append(("Queue at the end", f"{float(row['backlog_end']):,.0f} trucks"))
+            details.append((text("model_queue", lang).format(horizon),
+                            f"{float(row['backlog_end']):,.0f} {text('trucks', lang)}"))
         if "days_to_clear" in row:
             clear = row["days_to_clear"]
-            details.append(("Days to clear", "never (grows)" if pd.isna(clear)
+            details.append((text("days_to_clear", lang),
+                            text("never", lang).format(horizon) if pd.isna(clear)
                             else f"{float(clear):g}"))
         body = join(html("<tr><th style='text-align:left;padding-right:6px'>{}</th>"
                          "<td>{}</td></tr>", k, v) for k, v in details)
@@ -297,18 +305,26 @@ def add_gate_congestion(m: folium.Map, gates: gpd.GeoDataFrame, table: pd.DataFr
             [row["lat"], row["lon"]], radius=round(6 + 22 * math.sqrt(flow / peak), 1),
             color="#212121", weight=1, fill=True, fill_color=load_colour(ratio),
             fill_opacity=0.75, popup=popup(content, max_width=300),
-            tooltip=tooltip(html("{}: {:,.0f} trucks/day, {:.0f} % of capacity", row["name"],
-                                 flow, 100 * ratio)),
+            tooltip=tooltip(html("{}: {:,.0f} {}, {:.0f} %", row["name"], flow,
+                                 text("trucks_day", lang), 100 * ratio)),
             class_name="bordergeo-gate-load",
         ).add_to(group)
     group.add_to(m)
     return group
 
 
+#: Days the time slider plays per second (one frame per day).
+SLIDER_DAYS_PER_SECOND = 5
+
+
 def add_backlog_timeline(m: folium.Map, gates: gpd.GeoDataFrame, series: pd.DataFrame, *,
                          value: str = "trucks_waiting", label: str = "trucks waiting",
-                         ) -> folium.plugins.TimestampedGeoJson:
-    """Add a time slider over days: one circle per gate and day, sized by the backlog.
+                         lang: str = "en") -> folium.plugins.TimestampedGeoJson:
+    """Add a time slider over days: one ring per gate, kind and day, sized by the backlog.
+
+    Observed rings are solid red, modelled rings dashed blue and a little wider, so the two
+    read apart where they coincide; rings are not filled, so a click inside reaches the
+    gate-load circle beneath. The legend's check boxes hide either kind.
 
     Parameters
     ----------
@@ -324,6 +340,8 @@ def add_backlog_timeline(m: folium.Map, gates: gpd.GeoDataFrame, series: pd.Data
         Column holding the count.
     label
         What the count is, for popups.
+    lang
+        Interface language.
 
     Returns
     -------
@@ -342,13 +360,14 @@ def add_backlog_timeline(m: folium.Map, gates: gpd.GeoDataFrame, series: pd.Data
         if gate_id in located.index:
             point, name = located.geometry[gate_id], located["name_vi"][gate_id]
         elif gate_id == "all" and centre is not None:
-            point, name = centre, "All open road gates"
+            point, name = centre, text("all_gates", lang)
         else:
             raise BorderGeoError(f"backlog series names unknown gate {gate_id!r}")
         count = float(row[value])
         day = pd.Timestamp(row["date"]).strftime("%Y-%m-%d")
         kind = str(row["kind"]) if "kind" in series.columns else ""
         fill, edge = TIMELINE_COLOURS.get(kind, TIMELINE_COLOURS["observed"])
+        modelled = kind == "modelled"
         features.append({
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
@@ -356,11 +375,15 @@ def add_backlog_timeline(m: folium.Map, gates: gpd.GeoDataFrame, series: pd.Data
                 "times": [day],
                 # Leaflet shows the popup property with innerHTML
                 "popup": str(html("<b>{}</b><br>{}: {:,.0f} {}{}", name, day, count, label,
-                                  html(" ({})", kind) if kind else "")),
+                                  html(" ({})", text(kind, lang)) if kind else "")),
                 "icon": "circle",
-                "iconstyle": {"fillColor": fill, "fillOpacity": 0.45, "stroke": True,
-                              "color": edge, "weight": 1.5,
-                              "radius": round(4 + 30 * math.sqrt(count / peak), 1)},
+                "iconstyle": {"fill": False, "stroke": True, "color": fill,
+                              "weight": 2.5 if modelled else 3.5,
+                              "dashArray": "6 4" if modelled else None, "opacity": 0.9,
+                              "className": "bordergeo-backlog bordergeo-backlog-"
+                                           + (kind or "observed"),
+                              "radius": round((6 if modelled else 4)
+                                              + 30 * math.sqrt(count / peak), 1)},
             },
         })
     # folium writes a dict as plain JSON into the <script>; script_json escapes "</script>"
@@ -368,7 +391,8 @@ def add_backlog_timeline(m: folium.Map, gates: gpd.GeoDataFrame, series: pd.Data
         script_json({"type": "FeatureCollection", "features": features}), period="P1D",
         duration="PT23H",
         add_last_point=False, auto_play=False, loop=False, date_options="YYYY-MM-DD",
-        time_slider_drag_update=True)
+        time_slider_drag_update=True, speed_slider=False,
+        transition_time=round(1000 / SLIDER_DAYS_PER_SECOND))
     timeline.add_to(m)
     return timeline
 
@@ -386,167 +410,90 @@ def _legend_box(element_id: str, position: str, body: Html) -> Html:
                 element_id, position, body)
 
 
-def timeline_legend_html(kinds: Sequence[str]) -> Html:
-    """Return the legend box of the time-slider circles (observed, modelled)."""
-    rows = join(_dot(TIMELINE_COLOURS[k][0], f"{k} backlog") for k in kinds
-                if k in TIMELINE_COLOURS)
+def _ring(colour: str, dashed: bool) -> Html:
+    return html("<span style='display:inline-block;width:12px;height:12px;border-radius:7px;"
+                "border:2px {} {};vertical-align:middle;margin-right:6px'></span>",
+                "dashed" if dashed else "solid", colour)
+
+
+def timeline_legend_html(kinds: Sequence[str], *, lang: str = "en",
+                         series: pd.DataFrame | None = None) -> Html:
+    """Return the legend box of the time-slider rings, with a check box per kind.
+
+    Parameters
+    ----------
+    kinds
+        The kinds on the slider (``observed``, ``modelled``).
+    lang
+        Interface language.
+    series
+        The slider's series: its ``all`` rows (the whole province) are charted in the box.
+
+    Returns
+    -------
+    Html
+    """
+    rows = join(html("<label style='display:block'><input type='checkbox' checked "
+                     "onchange=\"document.body.classList.toggle('bordergeo-hide-{}', "
+                     "!this.checked)\"> {}{}</label>", k, _ring(TIMELINE_COLOURS[k][0],
+                                                                k == "modelled"),
+                     text(f"backlog_{k}", lang))
+                for k in kinds if k in TIMELINE_COLOURS)
+    hide = join(html(".bordergeo-hide-{} .bordergeo-backlog-{}{{display:none}}", k, k)
+                for k in TIMELINE_COLOURS)
+    chart = html("")
+    if series is not None and "gate_id" in series.columns:
+        province = series[series["gate_id"].astype(str) == "all"]
+        if len(province):
+            chart = backlog_chart(province, title=text("all_gates", lang), width=240,
+                                  height=90,
+                                  labels={k: text(k, lang) for k in TIMELINE_COLOURS})
     return _legend_box("bordergeo-timeline-legend", "bottom:44px;left:600px",
-                       html("<b>Time slider</b> (circle size: trucks waiting){}", rows))
+                       html("<style>{}</style><b>{}</b> ({}){}{}", hide,
+                            text("slider_title", lang),
+                            text("slider_size", lang).format(SLIDER_DAYS_PER_SECOND), rows,
+                            chart))
 
 
-def congestion_legend_html() -> Html:
+def congestion_legend_html(*, lang: str = "en") -> Html:
     """Return the legend box of the load colours (utilisation and volume/capacity)."""
-    rows = join(_dot(colour, text) for _, colour, text in LOAD_CLASSES)
+    words = {"below 50 %": text("below_50", lang),
+             "over capacity: the queue grows": text("over", lang)}
+    rows = join(_dot(colour, words.get(label, label)) for _, colour, label in LOAD_CLASSES)
     return _legend_box("bordergeo-congestion-legend", "bottom:44px;right:12px",
-                       html("<b>Load (flow / capacity)</b>{}"
-                            "<div style='color:#555'>circle size: trucks/day</div>", rows))
+                       html("<b>{}</b>{}<div style='color:#555'>{}</div>",
+                            text("load_title", lang), rows, text("load_size", lang)))
 
 
-def fastest_routes(router: Router, *, origins: Sequence[str] | None = None,
-                   gates: Sequence[str] | None = None) -> list[Route]:
-    """Return each origin's fastest route to its quickest open road gate.
-
-    Parameters
-    ----------
-    router
-        A router over the dataset's network.
-    origins
-        Hub ids or names (default: every hub).
-    gates
-        Gate ids to choose from (default: open road gates).
-
-    Returns
-    -------
-    list of Route
-        One per origin that reaches a gate, in the order given.
-    """
-    dataset = router.dataset
-    if dataset is None:
-        raise BorderGeoError("fastest_routes needs a router built with the dataset")
-    origins = list(origins) if origins is not None else dataset.hubs["id"].tolist()
-    if gates is None:
-        usable = dataset.gates[(dataset.gates["mode"] == "road")
-                               & (dataset.gates["status"] == "open")]
-        gates = usable["id"].tolist()
-    table = router.matrix(origins, list(gates))
-    table = table[table["reachable"]]
-    best = table.loc[table.groupby("origin", sort=False)["travel_time_min"].idxmin()]
-    return [router.route(o, d) for o, d in zip(best["origin"], best["destination"],
-                                               strict=True)]
-
-
-def analysis_layers(dataset: BorderDataset, *, routes: bool = False, corridors: bool = False,
-                    scenario: str | os.PathLike[str] | None = None,
-                    observed: str | os.PathLike[str] | None = None,
-                    replay: str | os.PathLike[str] | None = None,
-                    demand: pd.DataFrame | None = None, days: int = 7,
-                    initial_backlog: float = 0.0, start_date: str = "2026-01-01",
-                    calibration: str | os.PathLike[str] | None = None
-                    ) -> dict[str, object]:
-    """Compute the analysis layers of :func:`bordergeo.maps.build_map` from the dataset.
+def scenario_chart_html(table: pd.DataFrame, *, lang: str = "en") -> Html:
+    """Return a box charting trucks/day by crossing under each scenario.
 
     Parameters
     ----------
-    dataset
-        Gates, hubs and roads.
-    routes
-        Each hub's fastest route to its quickest open road gate.
-    corridors
-        Road flows of the user-equilibrium assignment of ``demand`` (width by trucks/day)
-        and their volume/capacity.
-    scenario
-        A scenario file or bundled name: assign under it and show per-gate load, waits and
-        a modelled daily backlog on the time slider.
-    observed
-        An observed CSV (``date``, ``gate_id``, ``trucks_waiting``) for the time slider;
-        ``"sample"`` for the bundled Dec 2021 – Feb 2022 series.
-    replay
-        A replay file (arrivals and capacity, see
-        :func:`bordergeo.congestion.replay_file`) whose modelled backlog joins the observed
-        one on the slider; with ``observed="sample"`` the bundled December 2021 replay is
-        used unless another is given.
-    demand
-        ``origin``, ``trucks_per_day`` (default: the bundled estimate).
-    days
-        Days of modelled backlog on the slider.
-    initial_backlog
-        Trucks already waiting when the modelled days start, shared among the gates in
-        proportion to their capacity (e.g. 4,300 for the December 2021 stock).
-    start_date
-        First day of the modelled slider (the model has no calendar; fixed for
-        reproducible output).
-    calibration
-        Calibration file for the gate choice and rates (default: the bundled one;
-        ``"none"`` for shortest-time choice).
+    table
+        ``scenario``, ``crossing_id`` (or ``gate_id``) and ``trucks_per_day``.
+    lang
+        Interface language.
 
     Returns
     -------
-    dict
-        Keyword arguments for :func:`bordergeo.maps.build_map` (``routes``, ``corridors``,
-        ``road_load``, ``gate_load``, ``timeline``, ``timeline_label``, ``title``).
+    Html
     """
-    from bordergeo.assignment import assign
-    from bordergeo.calibration import load_calibration
-    from bordergeo.congestion import load_demand, replay_file, resolve_scenario, sample_path
-    from bordergeo.queues import fluid_backlog, read_observed
-    from bordergeo.routing import Router, dataset_network
-    from bordergeo.scenarios import Scenario, apply_scenario, load_scenario
+    key = "crossing_id" if "crossing_id" in table.columns else "gate_id"
+    wide = table.pivot_table(index=key, columns="scenario", values="trucks_per_day",
+                             aggfunc="sum", sort=False).fillna(0.0)
+    wide = wide[wide.max(axis=1) > 0.5]
+    order = list(dict.fromkeys(table["scenario"]))
+    chart = bar_chart(list(wide.index.astype(str)),
+                      {str(s): wide[s].tolist() for s in order if s in wide.columns},
+                      title=text("scenario_chart", lang))
+    return _legend_box("bordergeo-scenario-chart", "top:60px;right:12px;max-width:340px",
+                       chart)
 
-    layers: dict[str, object] = {}
-    network = dataset_network(dataset)
-    if routes:
-        layers["routes"] = fastest_routes(Router(network, dataset))
-    titles = []
-    if corridors or scenario is not None:
-        chosen = load_scenario(resolve_scenario(scenario)) if scenario is not None \
-            else Scenario()
-        fitted = None if str(calibration).lower() == "none" \
-            else load_calibration(calibration)
-        base = fitted.apply(dataset.gates) if fitted is not None else dataset.gates
-        gates = apply_scenario(base, chosen)
-        trucks = load_demand("demand_2024_by_direction.csv") if demand is None else demand
-        trucks = chosen.scaled_demand(trucks)
-        result = assign(network, gates, trucks,
-                        **(fitted.assign_options() if fitted is not None else {}))
-        titles.append(chosen.name if scenario is not None else "baseline demand")
-        if corridors:
-            layers["corridors"] = result.roads
-            layers["road_load"] = result.roads
-        if scenario is not None:
-            load = result.gates.copy()
-            share = load["capacity_trucks_day"] / load["capacity_trucks_day"].sum()
-            dates = pd.date_range(start_date, periods=days, freq="D")
-            series, ends, clears = [], [], []
-            for row, part in zip(load.itertuples(), share, strict=True):
-                run = fluid_backlog(np.full(days, row.trucks_per_day), row.capacity_trucks_day,
-                                    initial=initial_backlog * part)
-                ends.append(float(run.backlog[-1]))
-                clears.append(np.nan if run.days_to_clear is None else run.days_to_clear)
-                series.append(pd.DataFrame({"date": dates, "gate_id": row.gate_id,
-                                            "trucks_waiting": run.backlog,
-                                            "kind": "modelled"}))
-            load["backlog_end"], load["days_to_clear"] = ends, clears
-            layers["gate_load"] = load
-            layers["timeline"] = pd.concat(series, ignore_index=True)
-            layers["timeline_label"] = "trucks waiting (modelled)"
-    if observed is not None:
-        sample = str(observed) == "sample"
-        path = sample_path("langson_2021_2022.csv") if sample else observed
-        seen = read_observed(path).assign(kind="observed")
-        spec = replay if replay is not None else (
-            sample_path("december_2021_scenario.json") if sample else None)
-        if spec is not None:
-            model = replay_file(path, spec)
-            seen = pd.concat([seen, pd.DataFrame({
-                "date": model["date"], "gate_id": model["gate_id"],
-                "trucks_waiting": model["model_backlog"], "kind": "modelled"})],
-                ignore_index=True)
-        layers["timeline"] = seen
-        layers["timeline_label"] = "trucks waiting"
-        titles.append(f"observed backlog {Path(path).name}"
-                      + (" beside the fluid model" if spec is not None else ""))
-    elif replay is not None:
-        raise BorderGeoError("a replay needs the observed series it replays (observed=...)")
-    if titles:
-        layers["title"] = "Lạng Sơn border gates: " + "; ".join(titles)
-    return layers
+
+def __getattr__(name: str):  # noqa: ANN202 - the studies moved to bordergeo.analysis
+    if name in ("analysis_layers", "fastest_routes"):
+        from bordergeo import analysis
+
+        return getattr(analysis, name)
+    raise AttributeError(f"module 'bordergeo.overlays' has no attribute {name!r}")
