@@ -352,3 +352,24 @@ def test_calibration_cli_errors_are_one_line(argv, words, capsys):
     assert main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and words in err[0] and "Traceback" not in err[0]
+
+
+def test_maps_use_the_calibration_by_default(dataset, network):
+    from bordergeo.analysis import analysis_layers
+
+    layers = analysis_layers(dataset, corridors=True, scenario="baseline_2026")
+    baseline = layers["scenario_table"]
+    baseline = baseline[baseline["scenario"] == "baseline"].set_index("crossing_id")
+    calibration = load_calibration()
+    demand = bordergeo.load_demand("demand_2024_by_direction.csv")
+    result = bordergeo.assign(network, calibration.apply(dataset.gates), demand,
+                              **calibration.assign_options())
+    expected = by_crossing(result.gates, dataset.gates,
+                           columns=["trucks_per_day"]).set_index("crossing_id")
+    assert np.allclose(baseline.loc[expected.index, "trucks_per_day"],
+                       expected["trucks_per_day"], atol=0.5)
+    plain = analysis_layers(dataset, corridors=True, scenario="baseline_2026",
+                            calibration="none")["scenario_table"]
+    assert not np.allclose(plain[plain["scenario"] == "baseline"].set_index(
+        "crossing_id").loc[expected.index, "trucks_per_day"], expected["trucks_per_day"],
+        atol=0.5)

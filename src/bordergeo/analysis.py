@@ -118,7 +118,7 @@ def analysis_layers(dataset: BorderDataset, *, routes: bool = False, corridors: 
     if corridors or scenario is not None:
         chosen = load_scenario(resolve_scenario(scenario)) if scenario is not None \
             else Scenario()
-        fitted = None if str(calibration).lower() == "none" \
+        fitted = None if calibration is not None and str(calibration).lower() == "none" \
             else load_calibration(calibration)
         base = fitted.apply(dataset.gates) if fitted is not None else dataset.gates
         gates = apply_scenario(base, chosen)
@@ -185,8 +185,11 @@ def _scenario_table(dataset: BorderDataset, load: pd.DataFrame, name: str, netwo
     base_gates = fitted.apply(dataset.gates) if fitted is not None else dataset.gates
     baseline = assign(network, base_gates, demand,
                       **(fitted.assign_options() if fitted is not None else {})).gates
+    names = dataset.gates.set_index(dataset.gates["id"].astype(str))["name_vi"]
     rows = []
     for label, flows in (("baseline", baseline), (name, load)):
         table = by_crossing(flows, dataset.gates, columns=["trucks_per_day"])
-        rows.append(table.assign(scenario=label))
+        rows.append(table.assign(scenario=label,
+                                 name=table["crossing_id"].map(names).fillna(
+                                     table["crossing_id"])))
     return pd.concat(rows, ignore_index=True)

@@ -101,8 +101,8 @@ _TEXT: dict[str, dict[str, str]] = {
     "backlog_modelled": {"en": "modelled backlog", "vi": "xe tồn theo mô hình"},
     "all_gates": {"en": "All open road gates", "vi": "Tất cả cửa khẩu đường bộ đang mở"},
     "trucks_waiting": {"en": "trucks waiting", "vi": "xe đang chờ"},
-    "scenario_chart": {"en": "Scenarios: trucks/day and capacity by crossing",
-                       "vi": "Kịch bản: xe/ngày và năng lực theo cửa khẩu"},
+    "scenario_chart": {"en": "Scenarios: trucks/day by crossing",
+                       "vi": "Kịch bản: xe/ngày theo cửa khẩu"},
 }
 
 

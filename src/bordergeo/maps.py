@@ -280,71 +280,75 @@ def add_provinces(m: folium.Map, provinces: gpd.GeoDataFrame, *,
 
 
 def add_roads(m: folium.Map, roads: gpd.GeoDataFrame, *, name: str = "Roads",
-              merge_above: int = 2_000) -> folium.FeatureGroup:
+              aliases: Sequence[str] | None = None) -> folium.FeatureGroup:
     """Add roads styled by class (colour and width); roads under construction are dashed.
 
-    Large layers stay light: coordinates are rounded to 5 decimals (≈ 1 m) and, above
-    ``merge_above`` lines, lines that share every shown attribute are drawn as one
-    multi-line feature (one SVG path instead of thousands, same tooltip).
+    The lines are drawn on one canvas from a compact encoding
+    (:class:`bordergeo.roadrender.CanvasLines`): coordinates rounded to 5 decimals
+    (≈ 1 m), each distinct text stored once, the tooltip (road number, name, class, lanes,
+    maximum speed, status) looked up when the pointer is over a line. A network of a
+    million segments still opens in a browser. Major classes are drawn over minor ones.
 
     Parameters
     ----------
     m
         The map.
     roads
-        The roads layer.
+        The roads layer (reprojected to lon/lat when it has another CRS).
     name
         Layer name in the layer control.
-    merge_above
-        Merge lines with equal attributes when the layer has more lines than this.
+    aliases
+        Tooltip labels of ``ref``, ``name``, ``class``, ``lanes``, ``maxspeed_kph`` and
+        ``status`` (default: Road, Name, Class, Lanes, Max speed (km/h), Status).
 
     Returns
     -------
     folium.FeatureGroup
         The layer added.
     """
+    from bordergeo.roadrender import CanvasLines, LineStyle
+
+    fields = ["ref", "name", "class", "lanes", "maxspeed_kph", "status"]
+    labels = (["Road", "Name", "Class", "Lanes", "Max speed (km/h)", "Status"]
+              if aliases is None else list(aliases))
+    if len(labels) != len(fields):
+        raise BorderGeoError(f"aliases needs {len(fields)} labels ({', '.join(fields)})")
     group = feature_group(name, show=True)
     if len(roads):
-        fields = ["ref", "name", "class", "lanes", "maxspeed_kph", "status"]
-        frame = escaped_frame(roads, fields)
-        if len(frame) > merge_above:
-            frame = _merge_equal_lines(frame, fields)
-        rounded = shapely.transform(frame.geometry.to_numpy(), lambda xy: np.round(xy, 5))
-        frame = frame.set_geometry(gpd.GeoSeries(rounded, index=frame.index, crs=frame.crs))
-        data = frame.to_geo_dict(show_bbox=False, drop_id=False)
+        if roads.crs is not None and not roads.crs.equals("EPSG:4326"):
+            roads = roads.to_crs("EPSG:4326")
+        empty = pd.Series([None] * len(roads), dtype=object)
 
-        styles = {escape_text(c): s for c, s in ROAD_STYLES.items()}  # properties are escaped
-        open_status = escape_text("open")
+        def column(field: str) -> pd.Series:
+            return roads[field] if field in roads.columns else empty
 
-        def style(feature: dict) -> dict:
-            props = feature["properties"]
-            colour, weight = styles.get(props["class"], ("#555", 2))
-            dash = None if props["status"] == open_status else "6 6"
-            return {"color": colour, "weight": weight, "dashArray": dash, "opacity": 0.85}
+        # one style per (class, dashed); unknown classes grey and thin, as before
+        classes = column("class").astype("string").fillna("")
+        dashed = ~column("status").astype("string").eq("open").fillna(False)
+        codes, uniques = pd.MultiIndex.from_arrays([classes, dashed]).factorize()
+        keys = [(str(c), bool(d)) for c, d in uniques]
+        rank = {c: i for i, c in enumerate(ROAD_STYLES)}
 
+        def look(key: tuple[str, bool]) -> tuple[str, int]:
+            return ROAD_STYLES.get(key[0], ("#555", 2))
+
+        drawing = sorted(range(len(keys)), key=lambda i: (look(keys[i])[1],
+                                                          rank.get(keys[i][0], -1), keys[i][1]))
+        position = np.empty(len(keys), dtype=np.int64)
+        position[drawing] = np.arange(len(keys))
+        styles = [LineStyle(*look(keys[i]), opacity=0.85, dash=(6, 6) if keys[i][1] else None)
+                  for i in drawing]
         bundled = "source" in roads.columns and roads["source"].astype(str).str.contains(
             "CTU-SematX", regex=False).any()
-        folium.GeoJson(
-            data,
-            name=name,
-            style_function=style,
-            tooltip=geojson_tooltip(
-                fields, aliases=["Road", "Name", "Class", "Lanes", "Max speed (km/h)", "Status"]),
-            **({"attribution": ROADS_ATTRIBUTION} if bundled else {}),
+        CanvasLines(
+            roads.geometry.to_numpy(),
+            columns=[(label, column(field)) for label, field in zip(labels, fields, strict=True)],
+            style=position[codes],
+            styles=styles,
+            attribution=ROADS_ATTRIBUTION if bundled else None,
         ).add_to(group)
     group.add_to(m)
     return group
-
-
-def _merge_equal_lines(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
-    """One MultiLineString per distinct combination of ``fields`` (no noding, no union)."""
-    parts, owner = shapely.get_parts(frame.geometry.to_numpy(), return_index=True)
-    keys = frame[fields].iloc[owner].reset_index(drop=True)
-    codes, uniques = pd.MultiIndex.from_frame(keys).factorize()
-    order = np.argsort(codes, kind="stable")
-    merged = shapely.multilinestrings(parts[order], indices=codes[order])
-    table = pd.DataFrame(list(uniques), columns=fields)
-    return gpd.GeoDataFrame(table, geometry=merged, crs=frame.crs)
 
 
 def add_markers(m: folium.Map, markers: gpd.GeoDataFrame, *, name: str = "Border markers",

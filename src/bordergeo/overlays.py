@@ -471,7 +471,8 @@ def scenario_chart_html(table: pd.DataFrame, *, lang: str = "en") -> Html:
     Parameters
     ----------
     table
-        ``scenario``, ``crossing_id`` (or ``gate_id``) and ``trucks_per_day``.
+        ``scenario``, ``crossing_id`` (or ``gate_id``), ``trucks_per_day`` and optionally
+        ``name`` (shown instead of the id).
     lang
         Interface language.
 
@@ -479,7 +480,8 @@ def scenario_chart_html(table: pd.DataFrame, *, lang: str = "en") -> Html:
     -------
     Html
     """
-    key = "crossing_id" if "crossing_id" in table.columns else "gate_id"
+    key = "name" if "name" in table.columns else (
+        "crossing_id" if "crossing_id" in table.columns else "gate_id")
     wide = table.pivot_table(index=key, columns="scenario", values="trucks_per_day",
                              aggfunc="sum", sort=False).fillna(0.0)
     wide = wide[wide.max(axis=1) > 0.5]
@@ -487,7 +489,7 @@ def scenario_chart_html(table: pd.DataFrame, *, lang: str = "en") -> Html:
     chart = bar_chart(list(wide.index.astype(str)),
                       {str(s): wide[s].tolist() for s in order if s in wide.columns},
                       title=text("scenario_chart", lang))
-    return _legend_box("bordergeo-scenario-chart", "top:60px;right:12px;max-width:340px",
+    return _legend_box("bordergeo-scenario-chart", "bottom:170px;right:12px;max-width:340px",
                        chart)
 
 
