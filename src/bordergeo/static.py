@@ -21,6 +21,7 @@ import geopandas as gpd
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -145,15 +146,13 @@ def plot_map(dataset: BorderDataset, *, routes: Sequence[Route] | None = None,
     if len(shut):
         shut.plot(ax=ax, color="#9e9e9e", markersize=50, marker="^", zorder=8,
                   edgecolor="black", linewidth=0.5, label="gate: closed / restricted")
-    for _, gate in gates[gates["status"] == "open"].iterrows():
-        ax.annotate(str(gate["name_vi"]), (gate.geometry.x, gate.geometry.y), fontsize=7,
-                    xytext=(4, 4), textcoords="offset points", zorder=9)
     if extent is None:
         extent = _default_extent(dataset)
     x0, y0, x1, y1 = extent
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
+    _place_gate_labels(fig, ax, gates)
     ax.set_xlabel("longitude (°E)")
     ax.set_ylabel("latitude (°N)")
     ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
@@ -163,6 +162,41 @@ def plot_map(dataset: BorderDataset, *, routes: Sequence[Route] | None = None,
             transform=ax.transAxes, fontsize=6, color="#555")
     fig.tight_layout()
     return fig
+
+
+#: Label order: international crossings first, then main, secondary and the rest.
+_LABEL_RANK = {"international": 0, "main": 1, "secondary": 2}
+#: Where a label may sit around its point (offset in points), tried in order.
+_LABEL_OFFSETS = ((4, 4), (4, -10), (-4, 4), (-4, -10), (6, 12), (6, -18))
+
+
+def _place_gate_labels(fig: Figure, ax: Axes, gates: gpd.GeoDataFrame) -> None:
+    """Name the open crossings (not their lanes) without two names overlapping.
+
+    Each name tries a few positions around its point, the most important crossings first;
+    a name that fits nowhere is left out rather than drawn over another.
+    """
+    from bordergeo.gates import crossing_ids
+
+    if not len(gates):
+        return
+    crossing = crossing_ids(gates)
+    shown = gates[(gates["status"] == "open")
+                  & (crossing.reindex(gates["id"].astype(str)).to_numpy()
+                     == gates["id"].astype(str).to_numpy())]
+    shown = shown.assign(_rank=shown["level"].map(_LABEL_RANK).fillna(3)).sort_values("_rank")
+    renderer = fig.canvas.get_renderer()
+    taken: list = []
+    for _, gate in shown.iterrows():
+        for dx, dy in _LABEL_OFFSETS:
+            label = ax.annotate(str(gate["name_vi"]), (gate.geometry.x, gate.geometry.y),
+                                fontsize=7, xytext=(dx, dy), textcoords="offset points",
+                                ha="left" if dx > 0 else "right", zorder=9)
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in taken):
+                taken.append(box)
+                break
+            label.remove()
 
 
 def _default_extent(dataset: BorderDataset) -> tuple[float, float, float, float]:
