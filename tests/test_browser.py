@@ -45,18 +45,21 @@ def page(browser, map_file):
 
 
 def test_map_draws_every_layer_offline(page, dataset) -> None:
+    page.wait_for_function("document.querySelector('canvas.bordergeo-lines')?.dataset.drawn > 0")
     counts = page.evaluate("""() => ({
         markers: document.querySelectorAll('.leaflet-marker-pane .awesome-marker').length,
         paths: document.querySelectorAll('path.leaflet-interactive').length,
+        roadLines: +document.querySelector('canvas.bordergeo-lines').dataset.lines,
         legend: document.querySelectorAll('#bordergeo-legend').length,
         layers: document.querySelectorAll('.leaflet-control-layers-overlays input').length,
         faLoaded: [...document.fonts].some(f => f.family.includes('Font Awesome')
                                            && f.status === 'loaded'),
     })""")
     assert counts["markers"] == len(dataset.gates) + len(dataset.hubs)
-    # every road, the border and every marker circle is one SVG path
-    expected_paths = len(dataset.roads) + len(dataset.border) + len(dataset.markers)
+    # the border and every marker circle is one SVG path; the roads are one canvas
+    expected_paths = len(dataset.border) + len(dataset.markers)
     assert counts["paths"] >= expected_paths
+    assert counts["roadLines"] == len(dataset.roads)
     # + the names of gates and hubs, and the geographic context
     assert counts["legend"] == 1 and counts["layers"] == 7
     page.evaluate("document.fonts.ready")
@@ -78,9 +81,11 @@ def test_gate_popup_shows_three_languages(page, dataset) -> None:
 
 def test_layer_control_toggles_roads(page, dataset) -> None:
     before = page.locator("path.leaflet-interactive").count()
+    assert page.locator("canvas.bordergeo-lines").count() == 1  # the roads
     page.locator(".leaflet-control-layers-overlays label", has_text="Roads").locator(
         "input").uncheck()
-    assert page.locator("path.leaflet-interactive").count() == before - len(dataset.roads)
+    assert page.locator("canvas.bordergeo-lines").count() == 0
+    assert page.locator("path.leaflet-interactive").count() == before  # the rest stays
 
 
 def test_screenshot_for_people(page) -> None:
