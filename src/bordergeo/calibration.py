@@ -52,6 +52,7 @@ from bordergeo.gates import (
 from bordergeo.inputs import load_structured, preview, read_text_table
 from bordergeo.network import RoadNetwork
 from bordergeo.queues import expected_backlog, stock_at_hour
+from bordergeo.scenarios import DIRECTION_TRUCKS_DAY
 from bordergeo.timeline import Calendar, load_calendar, load_seasonal_factors
 
 __all__ = ["Calibration", "CalibrationResult", "calibrate", "load_calibration",
@@ -704,7 +705,7 @@ def _initial(targets: pd.DataFrame, model: _Model, periods: Sequence[str] = (),
             both = rows[rows["direction"] == "both"]["value"]
             guess = float(same.mean()) if len(same) else \
                 float(both.mean()) * (0.3 if direction == "export" else 0.7) if len(both) \
-                else (375.0 if direction == "export" else 925.0)
+                else DIRECTION_TRUCKS_DAY[direction]
             levels[f"{year}|{direction}"] = guess
     table = {f"{demand_year}|{d}": model.totals[d] for d in DIRECTIONS} \
         if demand_year is not None else {}

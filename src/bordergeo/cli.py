@@ -36,8 +36,6 @@ __all__ = ["main", "build_parser", "reference_markdown"]
 
 logger = logging.getLogger("bordergeo")
 
-#: Days held out of the calibration by default (see bordergeo.calibration).
-DEFAULT_HOLDOUT = ("2024-08-29",)
 EXIT_USER_ERROR = 1
 #: Exit status of an assignment that stopped above its target gap (results still written).
 EXIT_NOT_CONVERGED = 3
@@ -665,8 +663,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from bordergeo.routing import dataset_network
 
     dataset = _dataset(args)
-    holdout = [d.strip() for d in args.holdout.split(",") if d.strip()] \
-        if args.holdout else []
+    from bordergeo.calibration import DEFAULT_HOLDOUT
+
+    text = ",".join(DEFAULT_HOLDOUT) if args.holdout is None else args.holdout
+    holdout = [d.strip() for d in text.split(",") if d.strip()]
     result = calibrate(dataset, dataset_network(dataset), _study_demand(args),
                        observations=args.observations, holdout=holdout,
                        calendar=args.calendar, seasonal_factors=args.seasonal_factors)
@@ -955,9 +955,10 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate_.add_argument("--demand", metavar="FILE", default=None,
                             help="demand by hub and direction whose shares spread the fitted "
                                  "levels (default: demand_2024_by_direction.csv)")
-    calibrate_.add_argument("--holdout", metavar="DATES", default=",".join(DEFAULT_HOLDOUT),
+    calibrate_.add_argument("--holdout", metavar="DATES", default=None,
                             help="comma-separated days left out of a first fit and predicted "
-                                 "by it (default %(default)s; '' for none)")
+                                 "by it (default: the second August 2024 report, 2024-08-29; "
+                                 "'' for none)")
     calibrate_.add_argument("--calendar", metavar="FILE", default=None,
                             help="closure calendar CSV (default: the bundled one)")
     calibrate_.add_argument("--seasonal-factors", metavar="FILE", default=None,

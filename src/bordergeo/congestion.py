@@ -23,7 +23,13 @@ from bordergeo.gates import capacity_gates, gate_operations, operations_table
 from bordergeo.inputs import load_structured, preview, read_text_table
 from bordergeo.network import RoadNetwork
 from bordergeo.queues import fluid_backlog, read_observed, replay
-from bordergeo.scenarios import Scenario, apply_scenario, load_scenario, piecewise_daily
+from bordergeo.scenarios import (
+    DIRECTION_TRUCKS_DAY,
+    Scenario,
+    apply_scenario,
+    load_scenario,
+    piecewise_daily,
+)
 
 __all__ = ["sample_path", "bundled_scenarios", "resolve_scenario", "load_demand",
            "checked_demand",
@@ -215,7 +221,9 @@ def _stock_20h(flows: pd.DataFrame, gates: pd.DataFrame, calibration: Calibratio
     """
     by_id = gates.set_index(gates["id"].astype(str))
     stock: dict[tuple[str, str], float] = {}
-    for direction, share in (("export", 375 / 1300), ("import", 925 / 1300)):
+    total = sum(DIRECTION_TRUCKS_DAY.values())
+    for direction, trucks in DIRECTION_TRUCKS_DAY.items():
+        share = trucks / total
         if f"trucks_per_day_{direction}" in flows.columns:
             trucks = flows[f"trucks_per_day_{direction}"].to_numpy(float)
             capacity = flows[f"capacity_trucks_day_{direction}"].to_numpy(float)

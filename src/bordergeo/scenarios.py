@@ -41,7 +41,8 @@ from bordergeo.inputs import (
 )
 from bordergeo.schema import validate_layer
 
-__all__ = ["Scenario", "load_scenario", "apply_scenario", "piecewise_daily"]
+__all__ = ["DIRECTION_TRUCKS_DAY", "Scenario", "load_scenario", "apply_scenario",
+           "piecewise_daily"]
 
 _GATE_FIELDS = {"lanes_export", "lanes_import", "hours_vn", "hours_cn", "hours_vn_export",
                 "hours_cn_export", "hours_vn_import", "hours_cn_import",
@@ -87,8 +88,9 @@ class Scenario:
             return float(value)
         if direction in ("export", "import"):
             return float(value.get(direction, 1.0))
-        return (375 * float(value.get("export", 1.0)) + 925 * float(value.get("import", 1.0))
-                ) / 1300
+        weights = DIRECTION_TRUCKS_DAY
+        return sum(w * float(value.get(d, 1.0)) for d, w in weights.items()) \
+            / sum(weights.values())
 
     def scaled_demand(self, demand: pd.DataFrame) -> pd.DataFrame:
         """Demand multiplied by this scenario's factor(s)."""
@@ -99,6 +101,10 @@ class Scenario:
             factor = self.multiplier(None)
         return demand.assign(trucks_per_day=trucks * factor)
 
+
+#: The bundled 2024 demand by direction (trucks/day; Lao Động, VNS: 350–400 export and
+#: 900–1,000 import): the weights of a per-direction factor on demand without a direction.
+DIRECTION_TRUCKS_DAY = {"export": 375.0, "import": 925.0}
 
 #: Bounds on the numeric gate fields a scenario may set (the gates contract checks the rest).
 _FIELD_BOUNDS: dict[str, dict[str, object]] = {
