@@ -57,3 +57,44 @@ def open_map(browser, path: Path, *, dialogs: bool = False):
                            "document.querySelectorAll('.leaflet-interactive').length > 0",
                            timeout=15000)
     return page
+
+
+#: Pins drawn one by one, and pins held by the group badges (the legend's sample aside).
+PINS_JS = """() => {
+  const badges = [...document.querySelectorAll('.leaflet-pane .bordergeo-pin-group')];
+  return {pins: document.querySelectorAll('.leaflet-marker-pane .awesome-marker').length,
+          badges: badges.length,
+          grouped: badges.reduce((n, b) => n + Number(b.textContent), 0)};
+}"""
+
+
+def pins_shown(page_or_frame, *, settle_ms: int = 400, tries: int = 10) -> dict:
+    """Count pins (gates and hubs) drawn alone and held by group badges.
+
+    While a zoom animates, the groups of both zooms are in the page: the count is read
+    until two readings ``settle_ms`` apart agree.
+    """
+    last = page_or_frame.evaluate(PINS_JS)
+    for _ in range(tries):
+        page_or_frame.wait_for_timeout(settle_ms)
+        now = page_or_frame.evaluate(PINS_JS)
+        if now == last and not page_or_frame.locator(".leaflet-cluster-anim").count():
+            return now
+        last = now
+    return last
+
+
+def click_pin(page, pin: str = ".awesome-marker", *, badge: str = ".bordergeo-pin-group-gates",
+              tries: int = 6) -> None:
+    """Click a pin as a user would: click its group badge until it stands alone, then it.
+
+    ``pin`` and ``badge`` are CSS selectors within the marker pane and the badge pane.
+    """
+    for _ in range(tries):
+        alone = page.locator(f".leaflet-marker-pane {pin}")
+        if alone.count():
+            alone.first.click(force=True)
+            return
+        page.locator(f".leaflet-pane {badge}").first.click()
+        page.wait_for_timeout(700)  # the zoom or fan-out animation
+    raise AssertionError(f"no pin {pin} after {tries} clicks on badges {badge}")

@@ -9,7 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import ARTIFACTS, launched_browser, open_map, require_chromium
+from browser_support import (
+    ARTIFACTS,
+    click_pin,
+    launched_browser,
+    open_map,
+    pins_shown,
+    require_chromium,
+)
 from conftest import write_dataset
 
 from bordergeo import load_dataset
@@ -47,7 +54,6 @@ def page(browser, map_file):
 def test_map_draws_every_layer_offline(page, dataset) -> None:
     page.wait_for_function("document.querySelector('canvas.bordergeo-lines')?.dataset.drawn > 0")
     counts = page.evaluate("""() => ({
-        markers: document.querySelectorAll('.leaflet-marker-pane .awesome-marker').length,
         paths: document.querySelectorAll('path.leaflet-interactive').length,
         roadLines: +document.querySelector('canvas.bordergeo-lines').dataset.lines,
         legend: document.querySelectorAll('#bordergeo-legend').length,
@@ -55,7 +61,8 @@ def test_map_draws_every_layer_offline(page, dataset) -> None:
         faLoaded: [...document.fonts].some(f => f.family.includes('Font Awesome')
                                            && f.status === 'loaded'),
     })""")
-    assert counts["markers"] == len(dataset.gates) + len(dataset.hubs)
+    pins = pins_shown(page)  # every gate and hub: alone or in a group badge
+    assert pins["pins"] + pins["grouped"] == len(dataset.gates) + len(dataset.hubs)
     # the border and every marker circle is one SVG path; the roads are one canvas
     expected_paths = len(dataset.border) + len(dataset.markers)
     assert counts["paths"] >= expected_paths
@@ -69,12 +76,14 @@ def test_map_draws_every_layer_offline(page, dataset) -> None:
 
 
 def test_gate_popup_shows_three_languages(page, dataset) -> None:
-    # the first red (international) marker; dispatching the event avoids overlapping icons
-    page.locator(".leaflet-marker-pane .awesome-marker-icon-red").first.dispatch_event("click")
+    # an international (red) gate: its badge is red while it is grouped
+    click_pin(page, ".awesome-marker-icon-red",
+              badge=".bordergeo-pin-group-gates[style*='d63e2a']")
     text = page.wait_for_selector(".leaflet-popup-content").inner_text()
     international = dataset.gates[dataset.gates["level"] == "international"]
-    shown = [g for g in international.itertuples() if g.name_vi in text]
-    assert len(shown) == 1
+    # the popup's first line names the gate (its notes may name others)
+    shown = [g for g in international.itertuples() if g.name_vi == text.splitlines()[0]]
+    assert len(shown) == 1, text
     assert shown[0].name_en in text and shown[0].name_zh in text
     assert "Hours, CN clock (UTC+8)" in text
 
@@ -106,6 +115,10 @@ def test_injection_payload_does_not_run(browser, tmp_path, small_layers) -> None
         for marker in pg.locator(".leaflet-marker-pane .awesome-marker").all():
             marker.dispatch_event("mouseover")
             marker.dispatch_event("click")
+        for badge in pg.locator(".leaflet-pane .bordergeo-pin-group").all():
+            # a group's names (the payload) are its tooltip, as text
+            assert PAYLOAD.split(" ")[0] in badge.get_attribute("title")
+            badge.dispatch_event("mouseover")
         for path in pg.locator("path.leaflet-interactive").all():
             path.dispatch_event("mouseover")
             path.dispatch_event("click")
@@ -149,8 +162,8 @@ def test_analysis_map_draws_everything_offline(analysis_page, dataset) -> None:
     open_road = dataset.gates[(dataset.gates["mode"] == "road")
                               & (dataset.gates["status"] != "closed")
                               & capacity_gates(dataset.gates)]  # lanes, not their crossings
-    assert _count(pg, ".leaflet-marker-pane .awesome-marker") == len(dataset.gates) + len(
-        dataset.hubs)
+    pins = pins_shown(pg)
+    assert pins["pins"] + pins["grouped"] == len(dataset.gates) + len(dataset.hubs)
     assert _count(pg, "path.bordergeo-route") == len(dataset.hubs)   # one per hub
     assert _count(pg, "path.bordergeo-corridor") >= 10
     assert _count(pg, "path.bordergeo-gate-load") == len(open_road)
@@ -175,10 +188,13 @@ def test_search_finds_a_gate_without_diacritics_in_the_box(analysis_page) -> Non
     pg = analysis_page
     pg.locator(".search-button").first.click()
     pg.locator("input.search-input").press_sequentially("huu nghi")
-    tips = pg.wait_for_selector(".search-tooltip .search-tip")
-    assert "Hữu Nghị" in tips.inner_text()
-    tips.click()
-    pg.wait_for_selector(".leaflet-popup-content")
+    pg.wait_for_selector(".search-tooltip .search-tip")
+    gate = pg.locator(".search-tooltip .search-tip", has_text="Hữu Nghị / Huu Nghi")
+    assert gate.count() == 1  # the crossing; its lanes and cargo road are tips of their own
+    gate.click()
+    # the gate shares its point with a lane: its group fans out and its popup opens
+    popup = pg.wait_for_selector(".leaflet-popup-content").inner_text()
+    assert popup.startswith("Hữu Nghị") and "Huu Nghi (Friendship) international gate" in popup
     assert pg.errors == []
 
 

@@ -4,7 +4,7 @@ names on the map, credits, the language switch, charts in popups and the backlog
 from __future__ import annotations
 
 import pytest
-from browser_support import launched_browser, open_map, require_chromium
+from browser_support import click_pin, launched_browser, open_map, pins_shown, require_chromium
 
 from bordergeo import load_dataset
 from bordergeo.analysis import analysis_layers
@@ -82,6 +82,58 @@ def test_labels_do_not_overlap_and_follow_the_zoom(browser, maps, dataset):
     assert lane not in shown_low and lane in shown_high
 
 
+#: Centres (page pixels) and sizes of the gates layer's icons: pins alone and group badges.
+_GATE_ICONS_JS = """() => [...document.querySelectorAll(
+    '.leaflet-marker-pane .awesome-marker:not(.awesome-marker-icon-darkblue),'
+    + '.leaflet-pane .bordergeo-pin-group-gates')].map(e => {
+      const r = e.getBoundingClientRect();
+      return {x: r.left + r.width / 2, y: r.top + r.height / 2,
+              n: e.classList.contains('bordergeo-pin-group') ? Number(e.textContent) : 1,
+              title: e.title || ''};
+    })"""
+
+
+def _gate_icons(page) -> list[dict]:
+    pins_shown(page)  # wait for the zoom and grouping animations to end
+    return page.evaluate(_GATE_ICONS_JS)
+
+
+def test_gates_close_together_are_grouped_and_fan_out(browser, maps, dataset):
+    page = open_map(browser, maps["plain"])
+    icons = _gate_icons(page)
+    # at the opening view every gate is drawn once, alone or in a badge ...
+    assert sum(i["n"] for i in icons) == len(dataset.gates)
+    biggest = max(icons, key=lambda i: i["n"])
+    assert biggest["n"] >= 3 and "Hữu Nghị" in biggest["title"]  # the Đồng Đăng pile
+    # ... and no two of the layer's icons stand on each other
+    for i, a in enumerate(icons):
+        for b in icons[i + 1:]:
+            assert abs(a["x"] - b["x"]) + abs(a["y"] - b["y"]) > 12, (a, b)
+    # a click on the badge zooms in until its gates stand apart
+    zoom = page.evaluate("() => Object.values(window).find(v => v instanceof L.Map).getZoom()")
+    page.mouse.click(biggest["x"], biggest["y"])
+    after = _gate_icons(page)
+    assert page.evaluate("() => Object.values(window).find(v => v instanceof L.Map)"
+                         ".getZoom()") > zoom
+    assert len(after) > len(icons) and sum(i["n"] for i in after) <= len(dataset.gates)
+    assert not page.errors
+
+
+def test_gates_on_one_point_fan_out_on_click(browser, maps, dataset):
+    page = open_map(browser, maps["plain"])
+    crossing = dataset.gates.set_index("id").loc["huu-nghi"].geometry
+    pins_shown(page)  # the opening fit-to-bounds ended
+    page.evaluate(f"""() => Object.values(window).find(v => v instanceof L.Map)
+        .setView([{crossing.y}, {crossing.x}], 16, {{animate: false}})""")
+    shared = [i for i in _gate_icons(page) if i["n"] == 2 and "Hữu Nghị" in i["title"]]
+    assert len(shared) == 1, _gate_icons(page)  # the crossing and its main lane share a point
+    before = pins_shown(page)["pins"]
+    page.mouse.click(shared[0]["x"], shared[0]["y"])
+    page.wait_for_timeout(600)
+    assert pins_shown(page)["pins"] == before + 2  # fanned out: both pins on legs
+    assert not page.errors
+
+
 def test_language_switch(browser, maps):
     page = open_map(browser, maps["vi"])
     control = page.inner_text(".leaflet-control-layers")
@@ -93,7 +145,7 @@ def test_language_switch(browser, maps):
 
 def test_gate_popup_charts_the_backlog_with_dates(browser, maps):
     page = open_map(browser, maps["en"])
-    page.locator(".leaflet-marker-pane .awesome-marker").first.click(force=True)
+    click_pin(page)
     # the popup of a gate with a series has an SVG chart with its first and last date
     charts = page.evaluate("""() => Array.from(document.querySelectorAll(
         '#bordergeo-timeline-legend svg.bordergeo-chart')).map(s => s.textContent)""")

@@ -293,7 +293,9 @@ def _drawn(frame) -> dict:
     frame.evaluate("document.fonts.ready")
     return frame.evaluate("""() => ({
         containers: document.querySelectorAll('.leaflet-container').length,
-        markers: document.querySelectorAll('.leaflet-marker-pane .awesome-marker').length,
+        markers: document.querySelectorAll('.leaflet-marker-pane .awesome-marker').length
+                 + [...document.querySelectorAll('.leaflet-pane .bordergeo-pin-group')]
+                   .reduce((n, b) => n + Number(b.textContent), 0),
         paths: document.querySelectorAll('path.leaflet-interactive').length,
         legend: document.querySelectorAll('#bordergeo-legend').length,
         fontAwesome: [...document.fonts].some(f => f.family.includes('Font Awesome')
@@ -304,7 +306,8 @@ def _drawn(frame) -> dict:
 def _check_drawn(page, frame, dataset) -> None:
     drawn = _drawn(frame)
     assert drawn["containers"] == 1 and drawn["legend"] == 1
-    assert drawn["markers"] >= len(dataset.gates)  # the gates (and hubs) as icons
+    # the gates and hubs as icons, alone or in group badges
+    assert drawn["markers"] == len(dataset.gates) + len(dataset.hubs)
     assert drawn["paths"] > 0  # the border and the roads as SVG
     assert drawn["fontAwesome"]
     box = page.locator("iframe").bounding_box()

@@ -39,6 +39,8 @@ _TEXT: dict[str, dict[str, str]] = {
     "legend_other": {"en": "Other", "vi": "Khác"},
     "legend_planned": {"en": "under construction / planned", "vi": "đang xây / quy hoạch"},
     "legend_border": {"en": "VN–CN border", "vi": "biên giới Việt – Trung"},
+    "legend_gate_group": {"en": "gates close together (click to spread)",
+                          "vi": "cửa khẩu gần nhau (bấm để tách)"},
     "legend_hub": {"en": "inland hub", "vi": "đầu mối nội địa"},
     "legend_marker": {"en": "border marker", "vi": "cột mốc"},
     "international": {"en": "international", "vi": "quốc tế"},

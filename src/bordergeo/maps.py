@@ -34,6 +34,7 @@ from bordergeo.errors import BorderGeoError
 from bordergeo.i18n import text
 from bordergeo.io import atomic_write_text
 from bordergeo.labels import add_labels
+from bordergeo.markergroups import group_legend_html, marker_group_layer, reveal_found_gates
 from bordergeo.markup import (
     Html,
     escape_text,
@@ -74,6 +75,9 @@ GATE_COLOURS = {"international": "red", "main": "orange", "secondary": "blue",
 _STATUS_COLOURS = {"closed": "gray", "restricted": "lightgray"}
 _ICON_HEX = {"red": "#d63e2a", "orange": "#f69730", "blue": "#38aadd", "cadetblue": "#436978",
              "gray": "#575757", "lightgray": "#a3a3a3", "darkblue": "#0067a3"}
+#: Which gate colour a group badge takes: that of its most important gate.
+_GROUP_RANK = {colour: rank for rank, colour in enumerate(
+    [*GATE_COLOURS.values(), *_STATUS_COLOURS.values()])}
 _MODE_ICONS = {"road": "truck", "rail": "train"}
 _HUB_ICONS = {"city": "city", "port": "ship", "airport": "plane", "icd": "warehouse",
               "logistics": "warehouse", "production": "seedling"}
@@ -407,7 +411,7 @@ def add_hubs(m: folium.Map, hubs: gpd.GeoDataFrame, *, name: str = "Inland hubs"
     folium.FeatureGroup
         The layer added.
     """
-    group = feature_group(name, show=True)
+    group = marker_group_layer(m, name, kind="hubs")
     for _, hub in hubs.iterrows():
         body = html("<b>{}</b><br>{}{}", hub["name_vi"], hub.get("name_en"),
                     _rows_html([(text("kind", lang), hub["kind"]),
@@ -421,6 +425,8 @@ def add_hubs(m: folium.Map, hubs: gpd.GeoDataFrame, *, name: str = "Inland hubs"
             popup=popup(body, max_width=320),
             icon=folium.Icon(color="darkblue", icon=_HUB_ICONS.get(hub["kind"], "circle"),
                              prefix="fa"),
+            label=str(html("{}", hub["name_vi"])),
+            group_colour=_ICON_HEX["darkblue"],
         ).add_to(group)
     group.add_to(m)
     return group
@@ -455,15 +461,18 @@ def add_gates(m: folium.Map, gates: gpd.GeoDataFrame, *, name: str = "Border gat
 
     Returns
     -------
-    folium.FeatureGroup
-        The layer added; markers carry a ``label`` option that the search box looks up.
+    folium.map.Layer
+        The layer added: gates whose icons overlap are grouped into a numbered badge that
+        fans out on click (:mod:`bordergeo.markergroups`); markers carry a ``label`` option that
+        the search box looks up.
     """
-    group = feature_group(name, show=True)
+    group = marker_group_layer(m, name, kind="gates")
     by_gate = {} if load is None else {str(r["gate_id"]): r for _, r in load.iterrows()}
     per_gate = {} if series is None else dict(list(series.groupby(
         series["gate_id"].astype(str), sort=False)))
     for _, gate in gates.iterrows():
         # the search box shows its matches with innerHTML: the label is escaped text
+        colour = gate_colour(gate)
         label = join((gate.get(c) for c in ("name_vi", "name_en", "name_zh")
                       if _present(gate.get(c))), sep=" / ")
         folium.Marker(
@@ -472,9 +481,11 @@ def add_gates(m: folium.Map, gates: gpd.GeoDataFrame, *, name: str = "Border gat
             popup=popup(gate_popup_html(gate, by_gate.get(str(gate["id"])), lang=lang,
                                         series=per_gate.get(str(gate["id"]))),
                         max_width=380),
-            icon=folium.Icon(color=gate_colour(gate), icon=_MODE_ICONS.get(gate["mode"], "flag"),
+            icon=folium.Icon(color=colour, icon=_MODE_ICONS.get(gate["mode"], "flag"),
                              prefix="fa"),
             label=str(label),
+            group_rank=_GROUP_RANK.get(colour, len(_GROUP_RANK)),
+            group_colour=_ICON_HEX.get(colour, "#575757"),
         ).add_to(group)
     group.add_to(m)
     return group
@@ -500,6 +511,7 @@ def _legend_html(gates: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, lang: str = "
                   text("legend_road", lang), text("legend_rail", lang))]
     parts += [swatch(_ICON_HEX[GATE_COLOURS[lv]], text(lv, lang)) for lv in levels]
     parts += [swatch(_ICON_HEX[_STATUS_COLOURS[s]], text(s, lang)) for s in statuses]
+    parts.append(group_legend_html(text("legend_gate_group", lang)))
     parts += [html("<b>{}</b>", text("legend_roads", lang))] + [
         swatch(ROAD_STYLES[c][0], text(c, lang), line=True) for c in classes]
     if (roads["status"] != "open").any():
@@ -684,6 +696,7 @@ def build_map(
         folium.plugins.Search(gates_layer, search_label="label",
                               placeholder=escape_text(text("search", lang)),
                               collapsed=True, search_zoom=13, position="topleft").add_to(m)
+        reveal_found_gates(m, gates_layer)
     if fullscreen:
         folium.plugins.Fullscreen(position="topleft").add_to(m)
     _add_html(m, _legend_html(dataset.gates, dataset.roads, lang))

@@ -263,21 +263,26 @@ def geojson_tooltip(fields: Sequence[str], *, aliases: Sequence[object] | None =
     return folium.GeoJsonTooltip(list(fields), aliases=labels, **options)
 
 
-def feature_group(name: object, **options: Any) -> folium.FeatureGroup:
+def feature_group(name: object, *, layer_class: type[folium.map.Layer] | None = None,
+                  **options: Any) -> folium.map.Layer:
     """Return a folium layer whose name (shown with ``innerHTML`` in the layer control) is escaped.
 
     Parameters
     ----------
     name
         Layer name, as text or :class:`Html`.
+    layer_class
+        The folium layer class, :class:`folium.FeatureGroup` by default (e.g.
+        :class:`folium.plugins.MarkerCluster` for markers grouped where they overlap).
     **options
-        Passed to :class:`folium.FeatureGroup` (``show``, ``overlay``, ...).
+        Passed to the layer class (``show``, ``overlay``, ...).
 
     Returns
     -------
-    folium.FeatureGroup
+    folium.map.Layer
+        A :class:`folium.FeatureGroup` unless ``layer_class`` says otherwise.
     """
-    return folium.FeatureGroup(name=str(as_html(name)), **options)
+    return (layer_class or folium.FeatureGroup)(name=str(as_html(name)), **options)
 
 
 class _Verbatim(branca.element.Element):
