@@ -84,17 +84,30 @@ def pins_shown(page_or_frame, *, settle_ms: int = 400, tries: int = 10) -> dict:
     return last
 
 
-def click_pin(page, pin: str = ".awesome-marker", *, badge: str = ".bordergeo-pin-group-gates",
-              tries: int = 6) -> None:
-    """Click a pin as a user would: click its group badge until it stands alone, then it.
+def click_pin(page, pin: str = ".awesome-marker:not(.awesome-marker-icon-darkblue)", *,
+              badge: str = ".bordergeo-pin-group-gates", tries: int = 6) -> None:
+    """Click a pin in view as a user would: click its group badge until it stands alone.
 
-    ``pin`` and ``badge`` are CSS selectors within the marker pane and the badge pane.
+    ``pin`` (a gate by default) and ``badge`` are CSS selectors within the marker pane and
+    the badge pane.
     """
+    viewport = page.viewport_size
+
+    def in_view(locator):
+        for element in locator.all():
+            box = element.bounding_box()
+            if box and 0 <= box["x"] < viewport["width"] and 0 <= box["y"] < viewport["height"]:
+                return element
+        return None
+
     for _ in range(tries):
-        alone = page.locator(f".leaflet-marker-pane {pin}")
-        if alone.count():
-            alone.first.click(force=True)
+        pins_shown(page)  # animations ended
+        alone = in_view(page.locator(f".leaflet-marker-pane {pin}"))
+        if alone is not None:
+            alone.click(force=True)
             return
-        page.locator(f".leaflet-pane {badge}").first.click()
-        page.wait_for_timeout(700)  # the zoom or fan-out animation
-    raise AssertionError(f"no pin {pin} after {tries} clicks on badges {badge}")
+        group = in_view(page.locator(f".leaflet-pane {badge}"))
+        if group is None:
+            break
+        group.click()
+    raise AssertionError(f"no pin {pin} in view after clicks on badges {badge}")
