@@ -1,36 +1,30 @@
-"""The ``bordergeo`` command: a thin layer over the library.
+"""The ``bordergeo`` command line: its arguments, and one line per error.
 
-Every verb calls library functions and formats their results. Errors the user can cause
-come back as one line on stderr and a non-zero exit status, never a traceback.
+Arguments are parsed before anything heavy is imported (``bordergeo --help`` and a usage
+error cost no GeoPandas); the commands themselves live in :mod:`bordergeo.commands`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import logging
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import geopandas as gpd
-import pandas as pd
-
 from bordergeo import __version__
-from bordergeo.datasets import LAYERS, BorderDataset, load_dataset, load_layer
-from bordergeo.errors import BorderGeoError, ValidationError
+from bordergeo.errors import BorderGeoError
 from bordergeo.inputs import (
+    LAYERS,
     MAX_CV2,
     MAX_DAYS,
     MAX_LANES,
     MAX_RATE_TRUCKS_H,
     MAX_TARGET_GAP,
     MAX_TRUCKS,
-    MAX_TRUCKS_PER_DAY,
     check_number,
 )
-from bordergeo.io import atomic_write_text, csv_text, remove_stale_temporaries
 
 __all__ = ["main", "build_parser", "reference_markdown"]
 
@@ -39,30 +33,9 @@ logger = logging.getLogger("bordergeo")
 EXIT_USER_ERROR = 1
 #: Exit status of an assignment that stopped above its target gap (results still written).
 EXIT_NOT_CONVERGED = 3
+
 #: Most alternative routes asked for.
 MAX_ALTERNATIVES = 20
-
-_GATE_TABLE_COLUMNS = ["id", "name_vi", "name_en", "name_zh", "level", "mode", "status",
-                       "lanes_export", "lanes_import", "hours_vn", "hours_cn",
-                       "capacity_trucks_day"]
-
-
-#: Options naming a file (or folder) the command writes.
-_OUTPUT_OPTIONS = ("output", "png", "chart", "roads_output", "gates_output")
-
-
-def _clear_stale_temporaries(args: argparse.Namespace) -> None:
-    """Remove what killed runs left beside this run's outputs (older than an hour)."""
-    folders = set()
-    for name in _OUTPUT_OPTIONS:
-        value = getattr(args, name, None)
-        if value:
-            path = Path(value)
-            folders.add(path.parent)
-            if path.is_dir():
-                folders.add(path)
-    for folder in sorted(folders):
-        remove_stale_temporaries(folder)
 
 
 def _whole(name: str, low: int, high: int):  # -> Callable[[str], int]
@@ -79,143 +52,6 @@ def _real(name: str, low: float, high: float, *, low_open: bool = False):
         return float(check_number(text, name=name, low=low, high=high, low_open=low_open))
     parse.__name__ = "number"
     return parse
-
-
-def _dataset(args: argparse.Namespace) -> BorderDataset:
-    return load_dataset(args.data)
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    else:
-        atomic_write_text(output, text)
-        print(f"wrote {output}", file=sys.stderr)
-
-
-def _workbook(output: Path | None, sheets: dict[str, pd.DataFrame]) -> bool:
-    """Write ``sheets`` to an .xlsx output and say so; False when the output is not .xlsx."""
-    if output is None or output.suffix.lower() != ".xlsx":
-        return False
-    from bordergeo.io import write_table
-
-    print(f"wrote {write_table(sheets, output)}", file=sys.stderr)
-    return True
-
-
-def _records(gdf: gpd.GeoDataFrame) -> list[dict]:
-    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    frame["lon"] = gdf.geometry.x.round(6)
-    frame["lat"] = gdf.geometry.y.round(6)
-    frame = frame.astype(object).where(frame.notna(), None)
-    return frame.to_dict(orient="records")
-
-
-def cmd_gates(args: argparse.Namespace) -> int:
-    """List the gates as a table, JSON, GeoJSON or CSV."""
-    gates = _dataset(args).gates
-    if _workbook(args.output, {"gates": pd.DataFrame(_records(gates))}):
-        return 0
-    if args.format == "json":
-        text = json.dumps(_records(gates), ensure_ascii=False, indent=2)
-    elif args.format == "geojson":
-        text = gates.to_json(ensure_ascii=False, indent=1, drop_id=True)
-    elif args.format == "csv":
-        text = csv_text(pd.DataFrame(_records(gates)))
-    else:
-        table = pd.DataFrame(gates[[c for c in _GATE_TABLE_COLUMNS if c in gates.columns]])
-        table = table.astype(object).where(table.notna(), "")
-        text = table.to_string(index=False)
-    _emit(text, args.output)
-    return 0
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate a dataset folder, a GeoPackage, or one layer file."""
-    path = Path(args.path)
-    layer = args.layer
-    if layer is None and path.is_file() and path.suffix.lower() != ".gpkg":
-        stem = path.stem.lower()
-        layer = next((name for name in LAYERS if stem == name or stem.startswith(name)), None)
-        if layer is None:
-            raise BorderGeoError(f"{path}: cannot tell which layer this file is from its name; "
-                                 f"pass --layer ({', '.join(LAYERS)})")
-    cap = args.max_problems
-    try:
-        if layer is not None:
-            gdf = load_layer(path, layer)
-            print(f"ok: {path} is a valid {layer} layer ({len(gdf)} rows)")
-            return 0
-        dataset = load_dataset(path, strict=True)
-    except ValidationError as exc:
-        problems = exc.problems
-        if len(problems) == 1:  # the one-line form main() uses for every error
-            print(f"bordergeo: error: {problems[0]}", file=sys.stderr)
-            return EXIT_USER_ERROR
-        by_file: dict[str, list] = {}
-        for problem in problems:
-            by_file.setdefault(problem.source or str(path), []).append(problem)
-        lines = [f"bordergeo: error: {path}: {len(problems)} problems in {len(by_file)} "
-                 f"file{'s' if len(by_file) > 1 else ''}"]
-        shown = 0
-        for source, found in by_file.items():
-            if cap and shown >= cap:
-                break
-            lines.append(f"{source}: {len(found)} problem{'s' if len(found) > 1 else ''}")
-            for problem in found[:cap - shown] if cap else found:
-                lines.append(f"  {problem.detail}")
-                shown += 1
-        if shown < len(problems):
-            lines.append(f"… and {len(problems) - shown} more problems (--max-problems 0 "
-                         f"lists them all)")
-        print("\n".join(lines), file=sys.stderr)
-        return EXIT_USER_ERROR
-    counts = ", ".join(f"{name} {len(gdf)}" for name, gdf in dataset.layers().items())
-    print(f"ok: {path} is a valid dataset ({counts})")
-    return 0
-
-
-def cmd_map(args: argparse.Namespace) -> int:
-    """Render the interactive map to an HTML file."""
-    from bordergeo.maps import build_map, save_map
-
-    output = Path(args.output)
-    if output.suffix.lower() not in (".html", ".htm"):
-        raise BorderGeoError(f"{output}: the map is an HTML file; use a .html name")
-    if args.png is not None and Path(args.png).suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise BorderGeoError(f"{args.png}: the static figure is a .png, .svg or .pdf file")
-    dataset = _dataset(args)
-    layers: dict = {}
-    if args.routes or args.corridors or args.scenario or args.congestion or args.replay:
-        from bordergeo.analysis import analysis_layers
-        from bordergeo.congestion import load_demand
-
-        layers = analysis_layers(dataset, routes=args.routes, corridors=args.corridors,
-                                 scenario=args.scenario, observed=args.congestion,
-                                 replay=args.replay,
-                                 demand=load_demand(args.demand) if args.demand else None,
-                                 days=args.days, initial_backlog=args.initial_backlog,
-                                 calibration=args.calibration)
-    provinces = None
-    if args.provinces:
-        from bordergeo.io import read_layer
-
-        provinces = read_layer(args.provinces)
-    m = build_map(dataset, basemap=args.basemap, provinces=provinces, lang=args.lang,
-                  title=args.title, **layers)
-    written = save_map(m, output, offline=args.offline)
-    print(f"wrote {written}")
-    if args.png is not None:
-        from bordergeo.maps import default_title
-        from bordergeo.static import plot_map, save_figure
-
-        heading = args.title or default_title(dataset, lang=args.lang)
-        if layers.get("subtitle"):
-            heading = f"{heading}: {layers['subtitle']}"
-        figure = plot_map(dataset, routes=layers.get("routes"), corridors=layers.get("corridors"),
-                          gate_load=layers.get("gate_load"), title=heading)
-        print(f"wrote {save_figure(figure, args.png)}")
-    return 0
 
 
 def _pairs(option: str, text: str, example: str) -> dict[str, str]:
@@ -266,434 +102,6 @@ def _class_speeds(text: str) -> dict[str, float]:
     return speeds
 
 
-def _router(args: argparse.Namespace):  # -> Router, imported lazily
-    from bordergeo.roadlayer import read_roads
-    from bordergeo.routing import Router, dataset_network
-
-    dataset = _dataset(args)
-    roads = None
-    if getattr(args, "roads", None):
-        roads, _ = read_roads(args.roads, columns=getattr(args, "road_columns", None))
-    elif getattr(args, "road_columns", None):
-        raise BorderGeoError("--road-columns needs --roads FILE")
-    speeds = getattr(args, "class_speeds", None)
-    options = {"speeds_kph": speeds} if speeds else {}
-    snap_km = getattr(args, "max_snap_km", None)  # farther gates/hubs: a warning, left out
-    snap = {"max_snap_m": snap_km * 1000.0} if snap_km is not None else {}
-    return Router(dataset_network(dataset, roads=roads, **options, **snap), dataset, **snap)
-
-
-def _default_gates(router) -> list[str]:
-    gates = router.dataset.gates
-    usable = gates[(gates["mode"] == "road") & (gates["status"] != "closed")]
-    return usable["id"].tolist()
-
-
-def cmd_route(args: argparse.Namespace) -> int:
-    """Print the fastest route (and alternatives) between two places."""
-    if args.chart and Path(args.chart).suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise BorderGeoError(f"{args.chart}: the chart is a .png, .svg or .pdf file")
-    router = _router(args)
-    if args.alternatives > 1:
-        routes = router.alternatives(args.origin, args.destination, k=args.alternatives)
-    else:
-        routes = [router.route(args.origin, args.destination)]
-    if args.format == "json":
-        text = json.dumps([r.to_dict() for r in routes], ensure_ascii=False, indent=2)
-    elif args.format == "geojson":
-        frame = pd.concat([r.to_gdf(router.network.crs) for r in routes], ignore_index=True)
-        text = gpd.GeoDataFrame(frame, crs=router.network.crs).to_json(ensure_ascii=False,
-                                                                        drop_id=True)
-    else:
-        lines = []
-        for k, r in enumerate(routes, start=1):
-            label = f"route {k}: " if len(routes) > 1 else ""
-            lines.append(f"{label}{r.origin.display} → {r.destination.display}: "
-                         f"{r.length_km:.1f} km, {r.travel_time_min:.0f} min via "
-                         f"{r.road_sequence or '(unnamed roads)'} (snapped "
-                         f"{r.origin.snap_m:.0f} m / {r.destination.snap_m:.0f} m)")
-        text = "\n".join(lines)
-    _emit(text, args.output)
-    if args.chart:
-        from bordergeo.static import save_figure, time_distance_chart
-
-        figure = time_distance_chart(routes[0], router.network, border_wait_h=args.border_wait_h)
-        print(f"wrote {save_figure(figure, args.chart)}", file=sys.stderr)
-    return 0
-
-
-def _place_names(dataset: BorderDataset) -> dict[str, str]:
-    """Gate and hub id → the name people use (Vietnamese), for text tables."""
-    names: dict[str, str] = {}
-    for layer in (dataset.gates, dataset.hubs):
-        for place_id, name in zip(layer["id"].astype(str), layer["name_vi"], strict=True):
-            names[place_id] = name if isinstance(name, str) and name.strip() else place_id
-    return names
-
-
-def cmd_matrix(args: argparse.Namespace) -> int:
-    """Print the travel-time and distance matrix from hubs to gates."""
-    router = _router(args)
-    origins = args.origins or router.dataset.hubs["id"].tolist()
-    gates = args.destinations or _default_gates(router)
-    if args.close_road or args.close_gate:
-        table = router.closure_impact(origins, gates, closed_gates=args.close_gate or (),
-                                      roads=args.close_road or ())
-    else:
-        table = router.matrix(origins, gates)
-    if _workbook(args.output, {"matrix": table}):
-        return 0
-    if args.format == "json":
-        records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
-        text = json.dumps(records, ensure_ascii=False, indent=2)
-    elif args.format == "csv":
-        text = csv_text(table, float_format="%.3f")
-    else:
-        shown = table.copy()
-        if "reachable" in shown.columns:
-            shown["travel_time_min"] = [f"{t:.0f}" if ok else "unreachable" for t, ok in
-                                        zip(shown["travel_time_min"], shown["reachable"],
-                                            strict=True)]
-            shown["length_km"] = [f"{x:.1f}" if ok else "" for x, ok in
-                                  zip(shown["length_km"], shown["reachable"], strict=True)]
-            shown = shown.pivot(index="origin", columns="destination",
-                                values="travel_time_min").loc[list(dict.fromkeys(
-                                    shown["origin"]))]
-            names = _place_names(router.dataset)
-            shown = shown.rename(index=names, columns=names).rename_axis(
-                index="from", columns="to")
-            text = "travel time (min) by fastest route\n" + shown.to_string()
-        else:
-            text = shown.round(1).to_string(index=False)
-    _emit(text, args.output)
-    return 0
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    """Write the dataset's layers to a GeoPackage or to a folder of files."""
-    from bordergeo.io import write_layers
-
-    layers = {name: gdf for name, gdf in _dataset(args).layers().items() if len(gdf)}
-    for path in write_layers(layers, args.output, suffix=f".{args.format}"):
-        print(f"wrote {path}")
-    return 0
-
-
-def cmd_import_osm(args: argparse.Namespace) -> int:
-    """Convert an OSM extract to a roads layer (and candidate gates)."""
-    from bordergeo.io import write_layer
-    from bordergeo.osm import DRIVABLE, read_osm
-
-    roads, controls = read_osm(args.file, highways=None if args.all_highways else DRIVABLE,
-                               progress=not args.quiet)
-    written = write_layer(roads, args.output, layer="roads")
-    print(f"wrote {written} ({len(roads)} roads)")
-    if args.gates_output:
-        gates_written = write_layer(controls, args.gates_output, layer="gates")
-        print(f"wrote {gates_written} ({len(controls)} border-control nodes)")
-    elif len(controls):
-        print(f"{len(controls)} border-control nodes found; --gates-output FILE keeps them")
-    return 0
-
-
-def _json_text(data: object) -> str:
-    def clean(value: object) -> object:
-        if isinstance(value, dict):
-            return {str(k): clean(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if hasattr(value, "item"):  # numpy scalars
-            return clean(value.item())
-        if isinstance(value, pd.Timestamp):
-            return value.date().isoformat()
-        return value
-    return json.dumps(clean(data), ensure_ascii=False, indent=2)
-
-
-def _frame_records(frame: pd.DataFrame) -> list[dict]:
-    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-
-
-def cmd_queue(args: argparse.Namespace) -> int:
-    """Steady-state wait at a gate (Erlang C, or M/G/c with --service-cv2)."""
-    from bordergeo.queues import erlang_c, mgc_approximation
-
-    if args.service_cv2 is None:
-        result = erlang_c(args.servers, args.arrival_rate, args.service_rate)
-        model = "M/M/c (Erlang C)"
-    else:
-        result = mgc_approximation(args.servers, args.arrival_rate, args.service_rate,
-                                   service_cv2=args.service_cv2)
-        model = f"M/G/c (Allen–Cunneen, service Cs² = {args.service_cv2:g})"
-    if args.format == "json":
-        text = _json_text({"model": model, **result.to_dict()})
-    else:
-        text = (f"{model}: {result.servers} lanes, {result.arrival_rate_h:g} trucks/h arriving, "
-                f"{result.service_rate_h:g} trucks/h per lane\n"
-                f"  utilisation       {result.utilisation:.3f}\n"
-                f"  P(wait)           {result.p_wait:.3f}\n"
-                f"  mean wait         {result.mean_wait_h * 60:.1f} min\n"
-                f"  mean queue        {result.mean_queue:.2f} trucks")
-    _emit(text, args.output)
-    return 0
-
-
-def _daily_values(text: str, *, days: int, name: str) -> list[float]:
-    parts = text.split(",")
-    if len(parts) not in (1, days):
-        raise BorderGeoError(f"{name}: {len(parts):,} values given for {days:,} days; give one "
-                             f"value or one per day")
-    values = [check_number(v, name=name, low=0, high=MAX_TRUCKS_PER_DAY) for v in parts]
-    return values * days if len(values) == 1 else values
-
-
-def cmd_backlog(args: argparse.Namespace) -> int:
-    """Days-long backlog by the daily fluid queue."""
-    from bordergeo.queues import fluid_backlog
-
-    arrivals = _daily_values(args.arrivals_per_day, days=args.days, name="--arrivals-per-day")
-    capacity = _daily_values(args.capacity_per_day, days=args.days, name="--capacity-per-day")
-    run = fluid_backlog(arrivals, capacity, initial=args.initial)
-    frame = run.to_frame()
-    if args.format == "json":
-        text = _json_text({"backlog": frame["backlog"].round(3).tolist(),
-                           "days_to_clear": run.days_to_clear,
-                           "peak": run.peak, "initial": run.initial,
-                           "cleared": frame["served"].round(3).tolist(),
-                           "cohort_wait_days": (frame["cohort_wait_h"] / 24).round(3).tolist()})
-    else:
-        frame.insert(0, "day", range(1, len(frame) + 1))
-        frame["cohort_wait_days"] = frame.pop("cohort_wait_h") / 24
-        clear = ("not cleared within the horizon" if run.days_to_clear is None
-                 else f"cleared in {run.days_to_clear:g} days")
-        text = (frame.round(1).to_string(index=False)
-                + f"\nstart {run.initial:g} trucks, peak {run.peak:.0f}, {clear}")
-    _emit(text, args.output)
-    return 0
-
-
-def _scenario_list(args: argparse.Namespace) -> list:
-    from bordergeo.congestion import resolve_scenario
-    from bordergeo.scenarios import load_scenario
-
-    return [load_scenario(resolve_scenario(spec)) for spec in args.scenario or []]
-
-
-def _calibration(args: argparse.Namespace):  # -> Calibration | None, imported lazily
-    from bordergeo.calibration import load_calibration
-
-    spec = getattr(args, "calibration", None)
-    if spec is not None and str(spec).lower() == "none":
-        return None
-    return load_calibration(spec)
-
-
-def _study_demand(args: argparse.Namespace) -> pd.DataFrame:
-    from bordergeo.congestion import load_demand
-
-    return load_demand(args.demand or "demand_2024_by_direction.csv")
-
-
-def _observed_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
-    from bordergeo.congestion import sample_path
-
-    if args.observed is None:
-        if args.replay:
-            raise BorderGeoError("--replay needs --observed FILE (or --observed sample)")
-        return None, None
-    if args.observed == "sample":
-        observed = sample_path("langson_2021_2022.csv")
-        spec = args.replay or sample_path("december_2021_scenario.json")
-        return observed, Path(spec)
-    return Path(args.observed), Path(args.replay) if args.replay else None
-
-
-def _observed_summary(observed: Path) -> pd.DataFrame:
-    from bordergeo.queues import read_observed
-
-    series = read_observed(observed)
-    rows = []
-    for gate_id, group in series.groupby("gate_id", sort=False):
-        peak = group.loc[group["trucks_waiting"].idxmax()]
-        rows.append({"gate_id": gate_id, "first_date": group["date"].min(),
-                     "last_date": group["date"].max(), "observations": len(group),
-                     "peak_trucks_waiting": peak["trucks_waiting"], "peak_date": peak["date"],
-                     "last_trucks_waiting": group["trucks_waiting"].iloc[-1]})
-    return pd.DataFrame(rows)
-
-
-def cmd_congestion(args: argparse.Namespace) -> int:
-    """Per-gate capacity, flow, wait and backlog under scenarios; replays of observations."""
-    from bordergeo.congestion import compare_scenarios, replay_file
-    from bordergeo.routing import dataset_network
-
-    dataset = _dataset(args)
-    scenarios = _scenario_list(args)
-    observed, spec = _observed_paths(args)
-    comparison = compare_scenarios(dataset, dataset_network(dataset), _study_demand(args),
-                                   scenarios, objective=args.objective, days=args.days,
-                                   initial_backlog=args.initial,
-                                   calibration=_calibration(args))
-    result: dict[str, pd.DataFrame] = {"scenarios": comparison}
-    if observed is not None and spec is not None:
-        result["replay"] = replay_file(observed, spec)
-    elif observed is not None:
-        result["observed"] = _observed_summary(observed)
-    if _workbook(args.output, result):
-        return 0
-    if args.format == "json":
-        text = _json_text({k: _frame_records(v) for k, v in result.items()})
-    elif args.format == "csv":
-        text = csv_text(comparison, float_format="%.3f")
-    else:
-        parts = []
-        for name, frame in comparison.groupby("scenario", sort=False):
-            shown = frame[frame["status"] != "closed"].drop(columns="scenario")
-            parts.append(f"== {name} ({args.objective.upper()}, {args.days}-day backlog)\n"
-                         + shown.round(2).to_string(index=False))
-        if "replay" in result:
-            replayed = result["replay"].copy()
-            replayed["date"] = replayed["date"].dt.date
-            parts.append("== replay of the observed backlog\n"
-                         + replayed.round(0).to_string(index=False, na_rep=""))
-        if "observed" in result:
-            parts.append("== observed series\n" + result["observed"].to_string(index=False))
-        text = "\n\n".join(parts)
-    _emit(text, args.output)
-    return 0
-
-
-def cmd_assign(args: argparse.Namespace) -> int:
-    """Gate choice: assign truck demand to roads and gates (UE, SO or both)."""
-    from bordergeo.assignment import assign
-    from bordergeo.congestion import compare_ue_so
-    from bordergeo.routing import dataset_network
-    from bordergeo.scenarios import Scenario, apply_scenario
-
-    dataset = _dataset(args)
-    scenarios = _scenario_list(args)
-    if len(scenarios) > 1:
-        raise BorderGeoError("assign takes one --scenario; compare several with "
-                             "'bordergeo congestion --scenario A B'")
-    scenario = scenarios[0] if scenarios else Scenario()
-    calibration = _calibration(args)
-    base = calibration.apply(dataset.gates) if calibration is not None else dataset.gates
-    gates = apply_scenario(base, scenario)
-    demand = scenario.scaled_demand(_study_demand(args))
-    choice = calibration.assign_options() if calibration is not None \
-        and args.objective == "ue" else {}
-    network = dataset_network(dataset)
-    if args.objective == "both":
-        per_gate, totals = compare_ue_so(network, gates, demand, target_gap=args.gap,
-                                         algorithm=args.algorithm)
-        status = 0 if totals["ue_converged"] and totals["so_converged"] else EXIT_NOT_CONVERGED
-        if _workbook(args.output, {"gates": per_gate,
-                                   "totals": pd.DataFrame([totals])}):
-            return status
-        if args.format == "json":
-            text = _json_text({"scenario": scenario.name, **totals,
-                               "gates": per_gate.set_index("gate_id").to_dict(orient="index")})
-        else:
-            text = (f"scenario: {scenario.name}\n" + per_gate.round(2).to_string(index=False)
-                    + f"\ntruck-hours per day: UE {totals['ue_truck_hours']:.1f}, "
-                      f"SO {totals['so_truck_hours']:.1f} "
-                      f"(regulation saves {100 * totals['ue_so_gap']:.2f} %)")
-        _emit(text, args.output)
-        return status
-    result = assign(network, gates, demand, objective=args.objective, target_gap=args.gap,
-                    algorithm=args.algorithm, **choice)
-    if args.roads_output:
-        from bordergeo.io import write_layer
-
-        written = write_layer(result.roads, args.roads_output)
-        print(f"wrote {written} ({len(result.roads)} loaded road edges)", file=sys.stderr)
-    if _workbook(args.output, {"gates": result.gates, "origins": result.origins,
-                               "origin_gates": result.origin_gates,
-                               **({"goods": result.goods} if len(result.goods) else {}),
-                               "costs": result.costs,
-                               "convergence": pd.DataFrame({
-                                   "iteration": range(1, result.iterations + 1),
-                                   "relative_gap": result.relative_gap})}):
-        return 0 if result.converged else EXIT_NOT_CONVERGED
-    if args.format == "json":
-        text = _json_text({"scenario": scenario.name, **result.to_dict(),
-                           "crossings": _crossing_split(result.gates, gates),
-                           "origin_gates": _frame_records(result.origin_gates),
-                           **({"goods": _frame_records(result.goods)}
-                              if len(result.goods) else {}),
-                           "relative_gap_by_iteration": result.relative_gap})
-    else:
-        shown = result.gates.copy()
-        model = "logit SUE (calibrated)" if choice else f"{args.objective.upper()} " \
-                                                          f"({args.algorithm})"
-        split = _crossing_split(result.gates, gates)
-        text = (f"scenario: {scenario.name}; {model} after "
-                f"{result.iterations} iterations, relative gap {result.relative_gap[-1]:.2e}"
-                + ("" if result.converged else f" (NOT converged: target {args.gap:g})") + "\n"
-                + shown.round(3).to_string(index=False)
-                + f"\ntotal {result.total_trucks_per_day:.0f} trucks/day, "
-                  f"{result.total_truck_hours:.1f} truck-hours/day\nby crossing (lanes summed "
-                  f"once): " + ", ".join(f"{k} {v['trucks_per_day']:.0f} ({v['share']:.1%})"
-                                         for k, v in split.items()))
-        if len(result.goods):
-            columns = ["goods"] + (["direction"] if "direction" in result.goods.columns else [])
-            by_goods = result.goods.pivot_table(index=columns, columns="gate_id",
-                                                values="trucks_per_day", aggfunc="sum",
-                                                fill_value=0.0)
-            text += "\ntrucks/day by goods class and gate\n" + by_goods.round(1).to_string()
-    _emit(text, args.output)
-    return 0 if result.converged else EXIT_NOT_CONVERGED
-
-
-def _crossing_split(gate_flows: pd.DataFrame, gates: pd.DataFrame) -> dict[str, dict]:
-    from bordergeo.gates import by_crossing
-
-    table = by_crossing(gate_flows, gates, columns=["trucks_per_day"])
-    total = float(table["trucks_per_day"].sum())
-    return {str(row.crossing_id): {"trucks_per_day": float(row.trucks_per_day),
-                                   "share": float(row.trucks_per_day) / total if total else 0.0}
-            for row in table.itertuples(index=False)}
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    """Fit the model to the observed daily reports; write the calibration file."""
-    from bordergeo.calibration import calibrate
-    from bordergeo.routing import dataset_network
-
-    dataset = _dataset(args)
-    from bordergeo.calibration import DEFAULT_HOLDOUT
-
-    text = ",".join(DEFAULT_HOLDOUT) if args.holdout is None else args.holdout
-    holdout = [d.strip() for d in text.split(",") if d.strip()]
-    result = calibrate(dataset, dataset_network(dataset), _study_demand(args),
-                       observations=args.observations, holdout=holdout,
-                       calendar=args.calendar, seasonal_factors=args.seasonal_factors)
-    if args.write:
-        written = result.save(args.write)
-        print(f"wrote {written} (calibration: {len(result.targets)} targets, median relative "
-              f"error {result.median_relative_error:.1%})", file=sys.stderr)
-    if args.format == "json":
-        text = _json_text(result.to_dict())
-    else:
-        table = result.targets.assign(date=result.targets["date"].dt.date)
-        shown = ["name", "observed", "modelled", "relative_error"]
-        text = ("fit on every target (log-ratio least squares):\n"
-                + table[shown].round(3).to_string(index=False)
-                + f"\nmedian relative error {result.median_relative_error:.1%} over "
-                  f"{len(table)} targets")
-        if len(result.holdout):
-            text += ("\n\nhold-out (" + ", ".join(result.holdout_dates) + ", predicted by a "
-                     "fit without them):\n" + result.holdout[shown].round(3).to_string(
-                         index=False)
-                     + f"\nmedian relative error {result.holdout_median_relative_error:.1%}")
-        text += "\n\nparameters:\n" + json.dumps(result.parameters(), ensure_ascii=False,
-                                                  indent=1)
-    _emit(text, args.output)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``bordergeo`` command."""
     common = argparse.ArgumentParser(add_help=False)
@@ -714,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
                        default="table", help="output format (default: table)")
     gates.add_argument("-o", "--output", type=Path, default=None,
                        help="write to this file instead of standard output")
-    gates.set_defaults(func=cmd_gates)
+    gates.set_defaults(func="cmd_gates")
 
     validate = sub.add_parser(
         "validate", parents=[common], help="check a dataset or a layer file",
@@ -728,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--max-problems", type=_whole("--max-problems", 0, 1_000_000),
                           default=50, metavar="N",
                           help="print at most N problems (default 50; 0 prints all)")
-    validate.set_defaults(func=cmd_validate)
+    validate.set_defaults(func="cmd_validate")
 
     map_ = sub.add_parser("map", parents=[common], help="render the interactive map",
                           description="Draw the border, gates, markers, hubs and roads on an "
@@ -774,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     map_.add_argument("--calibration", metavar="FILE", default=None,
                       help="calibration for --corridors/--scenario (default: the bundled one; "
                            "'none' for shortest-time gate choice)")
-    map_.set_defaults(func=cmd_map)
+    map_.set_defaults(func="cmd_map")
 
     routing = argparse.ArgumentParser(add_help=False)
     routing.add_argument("--roads", metavar="FILE", default=None,
@@ -813,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--border-wait-h", type=_real("--border-wait-h", 0, 24 * MAX_DAYS),
                        default=0.0, metavar="HOURS",
                        help="wait at the gate, drawn as a step at the end of the chart")
-    route.set_defaults(func=cmd_route)
+    route.set_defaults(func="cmd_route")
 
     matrix = sub.add_parser(
         "matrix", parents=[common, routing], help="hubs × gates travel times and distances",
@@ -827,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument("--close-gate", nargs="+", metavar="GATE",
                         help="scenario: close these gates and compare")
     matrix.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    matrix.set_defaults(func=cmd_matrix)
+    matrix.set_defaults(func="cmd_matrix")
 
     export = sub.add_parser(
         "export", parents=[common], help="write the layers to GeoPackage / GeoParquet / ...",
@@ -836,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("output", type=Path, help="a .gpkg file or a folder")
     export.add_argument("--format", choices=["geojson", "gpkg", "parquet", "fgb", "shp"],
                         default="geojson", help="file type in a folder (default geojson)")
-    export.set_defaults(func=cmd_export)
+    export.set_defaults(func="cmd_export")
 
     osm = sub.add_parser(
         "import-osm", parents=[common], help="OSM extract → roads layer",
@@ -849,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     osm.add_argument("--all-highways", action="store_true",
                      help="keep every highway way, not only drivable ones")
     osm.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    osm.set_defaults(func=cmd_import_osm)
+    osm.set_defaults(func="cmd_import_osm")
 
     out = argparse.ArgumentParser(add_help=False)
     out.add_argument("--format", choices=["text", "json"], default="text",
@@ -875,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
                        metavar="CS2",
                        help="squared coefficient of variation of service times: use the "
                             "M/G/c approximation (0 = deterministic scanning)")
-    queue.set_defaults(func=cmd_queue)
+    queue.set_defaults(func="cmd_queue")
 
     backlog = sub.add_parser(
         "backlog", parents=[out], help="days-long backlog (fluid queue)",
@@ -891,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     backlog.add_argument("--initial", type=_real("--initial", 0, MAX_TRUCKS), default=0.0,
                          metavar="Q",
                          help="trucks waiting at the start (default 0)")
-    backlog.set_defaults(func=cmd_backlog)
+    backlog.set_defaults(func="cmd_backlog")
 
     study = argparse.ArgumentParser(add_help=False)
     study.add_argument("--scenario", nargs="+", metavar="FILE",
@@ -923,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="trucks waiting at every gate at the start")
     congestion.add_argument("--format", choices=["text", "json", "csv"], default="text")
     congestion.add_argument("-o", "--output", type=Path, default=None)
-    congestion.set_defaults(func=cmd_congestion)
+    congestion.set_defaults(func="cmd_congestion")
 
     assign_ = sub.add_parser(
         "assign", parents=[common, study, out], help="gate choice: UE / SO assignment",
@@ -939,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "Frank–Wolfe")
     assign_.add_argument("--roads-output", metavar="FILE", default=None,
                          help="write loaded road edges (flow, v/c) to a GeoPackage/GeoJSON")
-    assign_.set_defaults(func=cmd_assign)
+    assign_.set_defaults(func="cmd_assign")
 
     calibrate_ = sub.add_parser(
         "calibrate", parents=[common, out], help="fit the model to the reported days",
@@ -965,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="monthly demand factors CSV (default: the bundled ones)")
     calibrate_.add_argument("--write", metavar="FILE", type=Path, default=None,
                             help="save the calibration file here")
-    calibrate_.set_defaults(func=cmd_calibrate)
+    calibrate_.set_defaults(func="cmd_calibrate")
     return parser
 
 
@@ -1021,8 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False)
                             else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-        _clear_stale_temporaries(args)
-        return int(args.func(args))
+        commands = importlib.import_module("bordergeo.commands")
+        commands.clear_stale_temporaries(args)
+        return int(getattr(commands, args.func)(args))
     except BorderGeoError as exc:
         print(f"bordergeo: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -1033,3 +442,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+

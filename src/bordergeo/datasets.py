@@ -30,7 +30,7 @@ from bordergeo.errors import (
     SchemaError,
     ValidationError,
 )
-from bordergeo.inputs import check_regular_file
+from bordergeo.inputs import LAYERS, REQUIRED_LAYERS, check_regular_file
 from bordergeo.io import VECTOR_SUFFIXES, read_layer
 from bordergeo.names import find_row
 from bordergeo.network import _Metric, build_network
@@ -41,8 +41,6 @@ __all__ = ["BorderDataset", "LAYERS", "MAX_GATE_BORDER_M", "MAX_PLACE_ROAD_M",
 
 logger = logging.getLogger(__name__)
 
-LAYERS = ("gates", "markers", "hubs", "roads", "border")
-REQUIRED_LAYERS = ("gates", "hubs", "roads")
 
 #: Farthest a gate may lie from the border line (when a border layer is given). The bundled
 #: gates lie at most 1.8 km from the bundled border (Đồng Đăng station, on the railway

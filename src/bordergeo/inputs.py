@@ -20,6 +20,8 @@ from pathlib import Path
 from bordergeo.errors import BorderGeoError, DataFileError
 
 __all__ = [
+    "LAYERS",
+    "REQUIRED_LAYERS",
     "read_text_table",
     "MAX_ALIASES",
     "MAX_CV2",
@@ -40,6 +42,9 @@ __all__ = [
     "read_small_text",
 ]
 
+#: The layers of a dataset (a file or table each), and those a dataset cannot do without.
+LAYERS = ("gates", "markers", "hubs", "roads", "border")
+REQUIRED_LAYERS = ("gates", "hubs", "roads")
 #: Longest horizon of a day-by-day model run: ten years.
 MAX_DAYS = 3_660
 #: Most trucks per day from one origin, through one gate, or cleared by one gate. The whole
