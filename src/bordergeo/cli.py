@@ -374,6 +374,36 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate_.add_argument("--write", metavar="FILE", type=Path, default=None,
                             help="save the calibration file here")
     calibrate_.set_defaults(func="cmd_calibrate")
+
+    sweep_ = sub.add_parser(
+        "sweep", parents=[common], help="run a scenario sweep (grid × draws), on Dask",
+        description="Run the calibrated model for every grid point and draw of a sweep "
+                    "specification (YAML/JSON), day by day over the season, and write the "
+                    "rows per run, gate, direction and day as Parquet parts into a folder as "
+                    "they finish. Without --scheduler a local Dask cluster sized to the "
+                    "machine runs them; --workers 0 runs them in this process. Run it again "
+                    "on the same folder to finish a sweep that was stopped.")
+    sweep_.add_argument("spec", metavar="SPEC", help="sweep specification (.yaml/.json)")
+    sweep_.add_argument("-o", "--output", type=Path, required=True, metavar="FOLDER",
+                        help="output folder (Parquet parts, runs.parquet, _sweep.json)")
+    sweep_.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="address of a running Dask scheduler (tcp://host:8786)")
+    sweep_.add_argument("--workers", type=_whole("--workers", 0, 1024), default=None,
+                        help="workers of the local cluster (default: one per core; 0: no "
+                             "Dask)")
+    sweep_.add_argument("--demand", metavar="FILE", default=None,
+                        help="CSV of origin,direction,trucks_per_day (default: the bundled "
+                             "2024 estimate by direction)")
+    sweep_.add_argument("--calibration", metavar="FILE", default=None,
+                        help="calibration file (default: the bundled one)")
+    sweep_.add_argument("--summary", type=Path, metavar="FILE", default=None,
+                        help="write the summary tables (.xlsx: percentiles by crossing and "
+                             "day, season exceedance, sensitivity; .csv: the exceedance)")
+    sweep_.add_argument("--fan-chart", type=Path, metavar="FILE", default=None,
+                        help="write a fan chart of the export backlog by crossing (.png/.svg)")
+    sweep_.add_argument("--map", type=Path, metavar="FILE", default=None,
+                        help="write an offline map with the exceedance layer (.html)")
+    sweep_.set_defaults(func="cmd_sweep")
     return parser
 
 

@@ -32,7 +32,8 @@ _GATE_TABLE_COLUMNS = ["id", "name_vi", "name_en", "name_zh", "level", "mode", "
                        "capacity_trucks_day"]
 
 #: Options naming a file (or folder) the command writes.
-_OUTPUT_OPTIONS = ("output", "png", "chart", "roads_output", "gates_output")
+_OUTPUT_OPTIONS = ("output", "png", "chart", "roads_output", "gates_output", "summary",
+                   "fan_chart", "map")
 
 
 def clear_stale_temporaries(args: argparse.Namespace) -> None:
@@ -612,3 +613,50 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                                                   indent=1)
     _emit(text, args.output)
     return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a sweep into a folder of Parquet parts; report where and how long."""
+    from bordergeo.calibration import load_calibration
+    from bordergeo.congestion import load_demand
+    from bordergeo.sweep import sweep
+
+    dataset = _dataset(args)
+    result = sweep(args.spec, output=args.output, dataset=dataset,
+                   demand=None if args.demand is None else load_demand(args.demand),
+                   calibration=None if args.calibration is None
+                   else load_calibration(args.calibration),
+                   scheduler=args.scheduler, workers=args.workers)
+    if result.dashboard:
+        print(f"Dask dashboard: {result.dashboard}", file=sys.stderr)
+    print(f"wrote {result.path}: {result.runs:,} runs in {result.batches:,} parts "
+          f"({result.computed:,} computed now) in {result.seconds:.1f} s", file=sys.stderr)
+    if args.summary or args.fan_chart or args.map:
+        _sweep_outputs(args, result.path, dataset)
+    return 0
+
+
+def _sweep_outputs(args: argparse.Namespace, folder: Path, dataset: BorderDataset) -> None:
+    """Write the summary tables, fan chart and map a sweep command asked for."""
+    from bordergeo.sweep import read_sweep
+    from bordergeo.sweepsummary import fan_chart, summarise
+
+    tables = summarise(folder, gates=dataset.gates)
+    if args.summary:
+        from bordergeo.io import write_table
+
+        chosen = tables if args.summary.suffix.lower() == ".xlsx" \
+            else tables["season_exceedance"]
+        print(f"wrote {write_table(chosen, args.summary)}", file=sys.stderr)
+    if args.fan_chart:
+        from bordergeo.static import save_figure
+
+        thresholds = tables["season_exceedance"]["threshold"].unique().tolist()
+        figure = fan_chart(read_sweep(folder), gates=dataset.gates, thresholds=thresholds)
+        print(f"wrote {save_figure(figure, args.fan_chart)}", file=sys.stderr)
+    if args.map:
+        from bordergeo.maps import build_map, save_map
+
+        m = build_map(dataset, exceedance=tables["season_exceedance"],
+                      subtitle=f"sweep {folder.name}: chance the season's backlog passes")
+        print(f"wrote {save_map(m, args.map, offline=True)}", file=sys.stderr)

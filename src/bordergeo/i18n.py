@@ -105,6 +105,18 @@ _TEXT: dict[str, dict[str, str]] = {
     "trucks_waiting": {"en": "trucks waiting", "vi": "xe đang chờ"},
     "scenario_chart": {"en": "Scenarios: trucks/day by crossing",
                        "vi": "Kịch bản: xe/ngày theo cửa khẩu"},
+    # sweep: chance that the season's backlog passes a threshold
+    "exceedance": {"en": "Chance of a long queue (sweep)",
+                   "vi": "Xác suất hàng chờ dài (nhiều kịch bản)"},
+    "exceed_title": {"en": "Chance the season's peak queue passes {} trucks",
+                     "vi": "Xác suất hàng chờ cao nhất mùa vượt {} xe"},
+    "exceed_note": {"en": "share of {} runs, the worse direction",
+                    "vi": "tỉ lệ trong {} lần chạy, chiều bất lợi hơn"},
+    "exceed_popup": {"en": "Chance the season's peak queue passes",
+                     "vi": "Xác suất hàng chờ cao nhất mùa vượt"},
+    "exceed_runs": {"en": "{} of {} runs", "vi": "{} / {} lần chạy"},
+    "exceed_export": {"en": "export", "vi": "xuất"},
+    "exceed_import": {"en": "import", "vi": "nhập"},
 }
 
 

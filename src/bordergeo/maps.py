@@ -587,6 +587,7 @@ def build_map(
     timeline: pd.DataFrame | None = None,
     timeline_label: str | None = None,
     scenario_table: pd.DataFrame | None = None,
+    exceedance: pd.DataFrame | None = None,
     provinces: gpd.GeoDataFrame | None = None,
     context: bool = True,
     labels: bool = True,
@@ -631,6 +632,10 @@ def build_map(
     scenario_table
         Per scenario and crossing: ``scenario``, ``crossing_id``, ``trucks_per_day``,
         ``capacity_trucks_day`` — drawn as a comparison chart box.
+    exceedance
+        Per crossing, direction and threshold, the chance that the season's peak backlog
+        passes it (:func:`bordergeo.sweepsummary.season_exceedance`), drawn with its
+        legend by :func:`bordergeo.overlays.add_exceedance`.
     provinces
         Administrative areas to outline under everything else (:func:`add_provinces`).
     context
@@ -680,6 +685,9 @@ def build_map(
     if gate_load is not None:
         overlays.add_gate_congestion(m, dataset.gates, gate_load,
                                      name=text("gate_congestion", lang), lang=lang)
+    if exceedance is not None:
+        overlays.add_exceedance(m, dataset.gates, exceedance,
+                                name=text("exceedance", lang), lang=lang)
     gates_layer = add_gates(m, dataset.gates, load=gate_load, name=text("gates", lang),
                             lang=lang, series=timeline)
     if labels:

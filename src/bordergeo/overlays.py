@@ -31,6 +31,7 @@ from bordergeo.markup import (
     html,
     is_blank,
     join,
+    page_element,
     popup,
     script_json,
     tooltip,
@@ -40,11 +41,13 @@ if TYPE_CHECKING:
     from bordergeo.routing import Route
 
 __all__ = [
+    "EXCEEDANCE_CLASSES",
     "LOAD_CLASSES",
     "TIMELINE_COLOURS",
     "ROUTE_COLOURS",
     "add_backlog_timeline",
     "add_corridors",
+    "add_exceedance",
     "add_gate_congestion",
     "add_road_congestion",
     "add_routes",
@@ -63,6 +66,14 @@ LOAD_CLASSES: list[tuple[float, str, str]] = [
     (0.8, "#f9a825", "50–80 %"),
     (1.0, "#ef6c00", "80–100 %"),
     (math.inf, "#c62828", "over capacity: the queue grows"),
+]
+#: Colour of an exceedance probability by upper bound (the bound belongs to its class).
+EXCEEDANCE_CLASSES: list[tuple[float, str, str]] = [
+    (0.2, "#2e7d32", "0–20 %"),
+    (0.4, "#9ccc65", "20–40 %"),
+    (0.6, "#f9a825", "40–60 %"),
+    (0.8, "#ef6c00", "60–80 %"),
+    (math.inf, "#c62828", "> 80 %"),
 ]
 #: Fill and edge colours of the time-slider circles by kind of series.
 TIMELINE_COLOURS = {"observed": ("#b71c1c", "#4a0000"), "modelled": ("#1565c0", "#0d2b52")}
@@ -310,6 +321,113 @@ def add_gate_congestion(m: folium.Map, gates: gpd.GeoDataFrame, table: pd.DataFr
             class_name="bordergeo-gate-load",
         ).add_to(group)
     group.add_to(m)
+    return group
+
+
+def add_exceedance(m: folium.Map, gates: gpd.GeoDataFrame, table: pd.DataFrame, *,
+                   name: str = "Chance of a long queue", threshold: float | None = None,
+                   show: bool = True, legend: bool = True, lang: str = "en"
+                   ) -> folium.FeatureGroup:
+    """Circles at the crossings, coloured by the chance the season's queue passes a threshold.
+
+    Drawing only: the table comes computed by
+    :func:`bordergeo.sweepsummary.season_exceedance` (usually ``by_crossing=True``). A
+    circle's colour (:data:`EXCEEDANCE_CLASSES`) and size follow the probability at
+    ``threshold`` in the worse direction; its popup lists every direction and threshold
+    with the probability and the runs behind it. A legend box names the colours.
+
+    Parameters
+    ----------
+    m
+        The map.
+    gates
+        The gates layer (positions and names); a crossing is drawn at its own point.
+    table
+        ``crossing_id`` (or ``gate_id``), ``threshold``, ``probability``,
+        ``runs_exceeding``, ``runs`` and optionally ``direction``.
+    name
+        Layer name.
+    threshold
+        The threshold that colours the circles (default: the lowest in the table).
+    show
+        Whether the layer starts visible.
+    legend
+        Add the legend box to the page.
+    lang
+        Interface language.
+
+    Returns
+    -------
+    folium.FeatureGroup
+
+    Raises
+    ------
+    BorderGeoError
+        Missing columns, an unknown gate or a threshold not in the table.
+    """
+    key = "crossing_id" if "crossing_id" in table.columns else "gate_id"
+    missing = {key, "threshold", "probability", "runs_exceeding", "runs"} - set(table.columns)
+    if missing:
+        raise BorderGeoError(f"an exceedance table needs {', '.join(sorted(missing))} "
+                             f"(from bordergeo.sweepsummary.season_exceedance)")
+    rows = table.rename(columns={key: "gate_id"}).assign(
+        gate_id=lambda t: t["gate_id"].astype(str),
+        threshold=lambda t: pd.to_numeric(t["threshold"], errors="coerce"),
+        probability=lambda t: pd.to_numeric(t["probability"], errors="coerce"))
+    if "direction" not in rows.columns:
+        rows = rows.assign(direction="")
+    levels = sorted(float(t) for t in rows["threshold"].dropna().unique())
+    if not levels:
+        raise BorderGeoError("the exceedance table has no rows with a threshold")
+    if threshold is None:
+        threshold = levels[0]
+    elif not np.isclose(levels, threshold).any():
+        raise BorderGeoError(f"threshold {threshold:g} is not in the exceedance table "
+                             f"({', '.join(f'{t:g}' for t in levels)})")
+    words = {d: text(f"exceed_{d}", lang) for d in ("export", "import")}
+    group = feature_group(name, show=show)
+    shown = rows[np.isclose(rows["threshold"], threshold)]
+    worst = shown.groupby("gate_id", sort=True)["probability"].max()
+    located = _gate_rows(gates, worst.rename("probability").reset_index())
+    for _, spot in located.iterrows():
+        chance = float(spot["probability"])
+        colour = ("#9e9e9e" if not np.isfinite(chance) else
+                  next(c for bound, c, _ in EXCEEDANCE_CLASSES if chance <= bound))
+        own = rows[rows["gate_id"] == spot["gate_id"]].sort_values(["direction",
+                                                                    "threshold"])
+        lines = join(html("<tr><th style='text-align:left;padding-right:6px'>{} &gt; "
+                          "{:,.0f} {}</th><td>{:.0f} %</td><td style='color:#555;"
+                          "padding-left:6px'>{}</td></tr>",
+                          words.get(r.direction, r.direction),
+                          r.threshold, text("trucks", lang), 100 * r.probability,
+                          text("exceed_runs", lang).format(int(r.runs_exceeding),
+                                                           int(r.runs)))
+                     for r in own.itertuples())
+        content = html("<b>{}</b><div style='color:#555'>{}</div>"
+                       "<table style='font-size:12px'>{}</table>", spot["name"],
+                       text("exceed_popup", lang), lines)
+        folium.CircleMarker(
+            [spot["lat"], spot["lon"]],
+            radius=round(8 + 10 * (chance if np.isfinite(chance) else 0.0), 1),
+            color="#212121", weight=1, fill=True, fill_color=colour, fill_opacity=0.8,
+            popup=popup(content, max_width=320),
+            tooltip=tooltip(html("{}: {:.0f} % &gt; {:,.0f} {}", spot["name"], 100 * chance,
+                                 threshold, text("trucks", lang))),
+            class_name="bordergeo-exceedance",
+        ).add_to(group)
+    group.add_to(m)
+    controls = [k for k, child in m._children.items()
+                if isinstance(child, folium.LayerControl)]
+    for k in controls:  # a layer control made earlier lists the layers added before it
+        m._children.move_to_end(k)
+    if legend:
+        runs = int(shown["runs"].max()) if len(shown) else 0
+        body = join(_dot(c, label) for _, c, label in EXCEEDANCE_CLASSES)
+        m.get_root().html.add_child(page_element(_legend_box(
+            "bordergeo-exceedance-legend", "bottom:44px;left:12px;max-width:240px",
+            html("<b>{}</b>{}<div style='color:#555'>{}</div>",
+                 text("exceed_title", lang).format(f"{threshold:,.0f}"), body,
+                 text("exceed_note", lang).format(runs)))))
     return group
 
 
