@@ -621,14 +621,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from bordergeo.congestion import load_demand
     from bordergeo.sweep import sweep
 
+    if not args.verbose:  # the sweep's own lines (plan, dashboard), not Dask's chatter
+        import distributed  # noqa: F401 - configures its loggers on import; quieted below
+
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+        logging.getLogger("bordergeo.sweep").setLevel(logging.INFO)
     dataset = _dataset(args)
     result = sweep(args.spec, output=args.output, dataset=dataset,
                    demand=None if args.demand is None else load_demand(args.demand),
                    calibration=None if args.calibration is None
                    else load_calibration(args.calibration),
                    scheduler=args.scheduler, workers=args.workers)
-    if result.dashboard:
-        print(f"Dask dashboard: {result.dashboard}", file=sys.stderr)
     print(f"wrote {result.path}: {result.runs:,} runs in {result.batches:,} parts "
           f"({result.computed:,} computed now) in {result.seconds:.1f} s", file=sys.stderr)
     if args.summary or args.fan_chart or args.map:

@@ -7,8 +7,9 @@ One run of a sweep takes a grid point and a draw of the uncertain inputs
    of the calibrated service rates, and scales the rates by the drawn factors;
 2. scales the demand (grid and drawn factors, by direction or hub) and assigns it with the
    calibrated gate choice (:func:`bordergeo.assign`);
-3. runs the season day by day for every gate that clears goods and each direction: the
-   assigned trucks times the month's seasonal factor (and the surge, in its month) arrive;
+3. runs the season day by day for every gate that clears goods and each direction: each
+   month's demand (times the month's seasonal factor, and the surge in its month) is
+   assigned on its own, so busy months move trucks to the less loaded gates; they arrive;
    the gate clears its capacity on that day (0 on the closure calendar's days); the day's
    net arrivals vary at random with the calibrated coefficient of variation (a sample path
    drawn from the run's own seed); the backlog carries over (Lindley's recursion).
@@ -157,45 +158,64 @@ class SweepModel:
         from bordergeo.gates import capacity_gates
 
         gates = self._gates_for(inputs)
-        result = assign(self.network, gates, self._demand_for(inputs), **self.assign_options)
-        keep = set(gates.loc[capacity_gates(gates).to_numpy(), "id"].astype(str))
-        flows = result.gates[result.gates["gate_id"].astype(str).isin(keep)]
+        demand = self._demand_for(inputs)
+        keep = gates.loc[capacity_gates(gates).to_numpy(), "id"].astype(str).to_numpy()
         dates = self.dates
         month = dates.month.to_numpy() - 1
         surge = np.ones(len(dates))
         if "draw.surge.size" in inputs:
             surge_month = int(inputs.get("draw.surge.month", 0)) - 1
             surge = np.where(month == surge_month, inputs["draw.surge.size"], 1.0)
+        # the demand of each month (seasonal factor × surge) is assigned on its own: in a
+        # busy month the calibrated gate choice moves trucks to the less loaded gates
+        periods = pd.DataFrame({"month": month, "surge": surge})
+        period_of_day = periods.groupby(["month", "surge"], sort=False).ngroup().to_numpy()
+        shape = (len(keep), len(dates))
+        daily = {d: {k: np.zeros(shape) for k in ("trucks", "capacity", "queue_wait")}
+                 for d in _DIRECTIONS}
+        for period in range(period_of_day.max() + 1):
+            days = period_of_day == period
+            m, factor = month[days][0], surge[days][0]
+            direction = demand["direction"].astype(str) if "direction" in demand else None
+            scale = (np.where(direction == "export", self.seasonal["export"][m],
+                              self.seasonal["import"][m]) if direction is not None
+                     else 0.5 * (self.seasonal["export"][m] + self.seasonal["import"][m]))
+            busy = demand.assign(trucks_per_day=demand["trucks_per_day"].to_numpy(float)
+                                 * scale * factor)
+            flows = assign(self.network, gates, busy, **self.assign_options).gates
+            flows = flows.set_index(flows["gate_id"].astype(str)).reindex(keep)
+            for d in _DIRECTIONS:
+                for key, column in (("trucks", f"trucks_per_day_{d}"),
+                                    ("capacity", f"capacity_trucks_day_{d}"),
+                                    ("queue_wait", f"wait_h_{d}")):
+                    values = np.nan_to_num(flows[column].to_numpy(float))
+                    daily[d][key][:, days] = values[:, None]
         cv = float(inputs.get("draw.daily_cv", self.daily_cv))
         rng = np.random.default_rng(inputs["noise_seed"])
         frames = []
         for direction in _DIRECTIONS:
-            ids = flows["gate_id"].astype(str).to_numpy()
-            mean = flows[f"trucks_per_day_{direction}"].to_numpy(float)
-            daily_capacity = flows[f"capacity_trucks_day_{direction}"].to_numpy(float)
-            queue_wait = np.nan_to_num(flows[f"wait_h_{direction}"].to_numpy(float))
-            season = self.seasonal[direction][month] * surge
-            arrivals = mean[:, None] * season[None, :]
+            arrivals = daily[direction]["trucks"]
             share = np.vstack([self.calendar_share.get((g, direction),
-                                                       np.ones(len(dates))) for g in ids])
-            capacity = np.nan_to_num(daily_capacity)[:, None] * share
+                                                       np.ones(len(dates))) for g in keep])
+            capacity = daily[direction]["capacity"] * share
             noise = rng.normal(0.0, 1.0, arrivals.shape) * cv * arrivals
             backlog = np.empty_like(arrivals)
-            waiting = np.zeros(len(ids))
+            waiting = np.zeros(len(keep))
             for day in range(len(dates)):  # Lindley: each day depends on the one before
                 waiting = np.maximum(waiting + arrivals[:, day] + noise[:, day]
                                      - capacity[:, day], 0.0)
                 backlog[:, day] = waiting
             with np.errstate(divide="ignore", invalid="ignore"):
-                wait = np.where(capacity > 0, queue_wait[:, None] + 24.0 * backlog / capacity,
+                wait = np.where(capacity > 0,
+                                daily[direction]["queue_wait"] + 24.0 * backlog / capacity,
                                 np.nan)
             columns = {"trucks": arrivals, "capacity": capacity, "backlog": backlog,
                        "wait_h": wait}
             frames.append(pd.DataFrame({
                 "run": np.int64(inputs["run"]),
-                "gate_id": np.repeat(ids, len(dates)),
+                "gate_id": np.repeat(keep, len(dates)),
                 "direction": direction,
-                "date": np.tile(dates.to_numpy(), len(ids)),
+                "date": np.tile(dates.to_numpy(), len(keep)),
                 **{name: columns[name].ravel() for name in self.spec.outputs}}))
         return pd.concat(frames, ignore_index=True)
 
@@ -451,8 +471,8 @@ def _run_on_dask(model: SweepModel, batches: list[range], todo: list[int], folde
         with Client(cluster if cluster is not None else scheduler) as client:
             link = client.dashboard_link if client.scheduler_info().get(
                 "services", {}).get("dashboard") else None
-            if link:
-                logger.info("Dask dashboard: %s", link)
+            logger.info("on Dask: %d workers%s", len(client.scheduler_info().get(
+                "workers", {})), f", dashboard {link}" if link else "")
             shared = client.scatter(model, broadcast=True, hash=False)
             fingerprint = model.spec.fingerprint()
             futures = {client.submit(_run_model_batch, shared, batches[b], pure=False,

@@ -47,7 +47,8 @@ import numpy as np
 from bordergeo.errors import SchemaError
 from bordergeo.inputs import MAX_DAYS, InputRangeError, check_number, load_structured, preview
 
-__all__ = ["DISTRIBUTIONS", "INPUTS", "OUTPUTS", "SweepSpec", "load_sweep_spec"]
+__all__ = ["DISTRIBUTIONS", "INPUTS", "OUTPUTS", "SweepSpec", "bundled_sweeps",
+           "load_sweep_spec", "resolve_sweep"]
 
 #: Outputs per gate, direction and day a sweep may keep.
 OUTPUTS = ("trucks", "capacity", "backlog", "wait_h")
@@ -193,6 +194,36 @@ class SweepSpec:
                 "outputs": list(self.outputs), "thresholds": list(self.thresholds)}
 
 
+def bundled_sweeps() -> dict[str, Path]:
+    """Return the bundled example sweeps, by name (file stem)."""
+    from bordergeo.congestion import _data_root
+
+    root = _data_root("scenarios") / "sweeps"
+    return {p.stem: p for p in sorted(root.glob("*"))
+            if p.suffix.lower() in (".yaml", ".yml", ".json")}
+
+
+def resolve_sweep(spec: str | os.PathLike[str]) -> Path:
+    """Return the file of a sweep given as a path or a bundled name (``fruit_season_2026``).
+
+    Raises
+    ------
+    DataFileError
+        Neither a file nor a bundled sweep.
+    """
+    from bordergeo.errors import DataFileError
+
+    path = Path(spec)
+    if path.exists():
+        return path
+    bundled = bundled_sweeps()
+    key = str(spec).replace("-", "_")
+    if key in bundled:
+        return bundled[key]
+    raise DataFileError(f"{spec}: no such sweep file, nor a bundled sweep "
+                        f"({', '.join(bundled) or 'none installed'})")
+
+
 def _error(message: str, source: str, field_name: str | None = None) -> SchemaError:
     return SchemaError(message, source=source, field=field_name)
 
@@ -326,7 +357,7 @@ def load_sweep_spec(spec: str | os.PathLike[str] | dict, *,
     Parameters
     ----------
     spec
-        The file or mapping (see :mod:`bordergeo.sweepspec`).
+        The file (or a bundled sweep's name) or mapping (see :mod:`bordergeo.sweepspec`).
     known_gates, known_origins
         Gate and hub ids of the dataset; when given, grid axes and inputs that name
         others are errors.
@@ -343,6 +374,9 @@ def load_sweep_spec(spec: str | os.PathLike[str] | dict, *,
         Any value out of place, naming the field.
     """
     source = "sweep" if isinstance(spec, dict) else str(spec)
+    if not isinstance(spec, dict):
+        spec = resolve_sweep(spec)
+        source = str(spec)
     data = dict(spec) if isinstance(spec, dict) else load_structured(Path(spec),
                                                                      what="sweep")
     if not isinstance(data, dict):
