@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bordergeo.engine import run_pieces
 from bordergeo.errors import BorderGeoError
 from bordergeo.sweepspec import SweepSpec, _scenario_changes, load_sweep_spec
 
@@ -362,16 +363,6 @@ def _auto_batch(n_runs: int, workers: int) -> int:
     return max(1, min(MAX_AUTO_BATCH, math.ceil(n_runs / max(1, 4 * workers))))
 
 
-def _progress(total: int, done: int, enabled: bool | None):  # -> tqdm or None
-    import sys
-
-    if enabled is False or (enabled is None and not sys.stderr.isatty()):
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=done, unit="batch", desc="sweep", file=sys.stderr)
-
-
 def _run_model_batch(model: SweepModel, runs: range) -> pd.DataFrame:
     return model.run_batch(runs)
 
@@ -435,59 +426,14 @@ def sweep(spec: SweepSpec | str | os.PathLike[str] | dict, *,
     if todo:
         model = build_model(spec, dataset=dataset, network=network, demand=demand,
                             calibration=calibration)
-        bar = _progress(len(batches), len(batches) - len(todo), progress)
-        try:
-            if scheduler is None and workers == 0:
-                for b in todo:
-                    _write_frame(model.run_batch(batches[b]), _part(folder, b))
-                    if bar is not None:
-                        bar.update()
-            else:
-                result.dashboard = _run_on_dask(model, batches, todo, folder, bar,
-                                                scheduler=scheduler, workers=n_workers)
-        finally:
-            if bar is not None:
-                bar.close()
+        fingerprint = spec.fingerprint()
+        result.dashboard = run_pieces(
+            _run_model_batch, model, [batches[b] for b in todo],
+            lambda index, frame: _write_frame(frame, _part(folder, todo[index])),
+            scheduler=scheduler, workers=workers, name=f"bordergeo-sweep-{fingerprint}",
+            progress=progress, done=len(batches) - len(todo))
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _run_on_dask(model: SweepModel, batches: list[range], todo: list[int], folder: Path,
-                 bar: Any, *, scheduler: str | None, workers: int) -> str | None:
-    """Submit the batches to Dask and write each part as it arrives; return the dashboard."""
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:  # pragma: no cover - dask is a dependency
-        raise BorderGeoError("a sweep on Dask needs dask[distributed]: pip install "
-                             "'dask[distributed]' (or run with workers=0)") from None
-    import importlib.util
-
-    cluster = None
-    if scheduler is None:
-        dashboard = ":0" if importlib.util.find_spec("bokeh") else None
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
-                               processes=True, dashboard_address=dashboard)
-    try:
-        with Client(cluster if cluster is not None else scheduler) as client:
-            link = client.dashboard_link if client.scheduler_info().get(
-                "services", {}).get("dashboard") else None
-            logger.info("on Dask: %d workers%s", len(client.scheduler_info().get(
-                "workers", {})), f", dashboard {link}" if link else "")
-            shared = client.scatter(model, broadcast=True, hash=False)
-            fingerprint = model.spec.fingerprint()
-            futures = {client.submit(_run_model_batch, shared, batches[b], pure=False,
-                                     key=f"bordergeo-sweep-{fingerprint}-{b}"): b
-                       for b in todo}
-            for future in as_completed(futures):
-                batch = futures[future]
-                _write_frame(future.result(), _part(folder, batch))
-                future.release()
-                if bar is not None:
-                    bar.update()
-            return link
-    finally:
-        if cluster is not None:
-            cluster.close()
 
 
 def _parts(folder: Path) -> Iterator[Path]:
