@@ -66,6 +66,7 @@ __all__ = [
     "atomic_output",
     "atomic_write",
     "atomic_write_text",
+    "write_parquet",
     "remove_stale_temporaries",
     "reproducible_timestamp",
 ]
@@ -456,6 +457,26 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 
 @contextlib.contextmanager
+def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a table as one Parquet file atomically (whole or not at all).
+
+    Parameters
+    ----------
+    frame
+        The table (its index is not written).
+    path
+        The file.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    with atomic_write(path, mode="wb") as handle:
+        frame.to_parquet(handle, index=False)
+    return path
+
+
 def _library_errors(path: Path, what: str) -> Iterator[None]:
     """Turn what GDAL, pyarrow or openpyxl raise while writing ``path`` into DataFileError."""
     try:

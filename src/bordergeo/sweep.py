@@ -45,6 +45,7 @@ import pandas as pd
 
 from bordergeo.engine import run_pieces
 from bordergeo.errors import BorderGeoError
+from bordergeo.io import write_parquet
 from bordergeo.sweepspec import SweepSpec, _scenario_changes, load_sweep_spec
 
 if TYPE_CHECKING:
@@ -312,13 +313,6 @@ def _part(folder: Path, batch: int) -> Path:
     return folder / f"part-{batch:06d}.parquet"
 
 
-def _write_frame(frame: pd.DataFrame, path: Path) -> None:
-    from bordergeo.io import atomic_write
-
-    with atomic_write(path, mode="wb") as handle:
-        frame.to_parquet(handle, index=False)
-
-
 def _batches(n_runs: int, size: int) -> list[range]:
     return [range(start, min(start + size, n_runs)) for start in range(0, n_runs, size)]
 
@@ -345,7 +339,7 @@ def _prepare_folder(folder: Path, spec: SweepSpec, batch_size: int, *, resume: b
     from bordergeo.io import atomic_write_text
 
     runs = pd.DataFrame([_flat(spec.run_inputs(r)) for r in range(spec.n_runs)])
-    _write_frame(runs, folder / RUNS_FILE)
+    write_parquet(runs, folder / RUNS_FILE)
     atomic_write_text(meta_path, json.dumps({
         "bordergeo_sweep": 1, "fingerprint": spec.fingerprint(), "runs": spec.n_runs,
         "batch_size": batch_size, "spec": spec.to_dict()}, ensure_ascii=False, indent=1,
@@ -429,7 +423,7 @@ def sweep(spec: SweepSpec | str | os.PathLike[str] | dict, *,
         fingerprint = spec.fingerprint()
         result.dashboard = run_pieces(
             _run_model_batch, model, [batches[b] for b in todo],
-            lambda index, frame: _write_frame(frame, _part(folder, todo[index])),
+            lambda index, frame: write_parquet(frame, _part(folder, todo[index])),
             scheduler=scheduler, workers=workers, name=f"bordergeo-sweep-{fingerprint}",
             progress=progress, done=len(batches) - len(todo))
     result.seconds = time.perf_counter() - started
