@@ -456,7 +456,6 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     return Path(path)
 
 
-@contextlib.contextmanager
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write a table as one Parquet file atomically (whole or not at all).
 
@@ -477,6 +476,7 @@ def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return path
 
 
+@contextlib.contextmanager
 def _library_errors(path: Path, what: str) -> Iterator[None]:
     """Turn what GDAL, pyarrow or openpyxl raise while writing ``path`` into DataFileError."""
     try:
