@@ -39,6 +39,7 @@ def test_matrix_equals_networkx(n, density, seed, zero) -> None:
     origins = [int(o) for o in rng.choice(n, size=min(n, 6), replace=False)]
     gates = [int(d) for d in rng.choice(n, size=min(n, 3), replace=False)]
     result = router.matrix(origins, gates)
+    every = router.lengths_to(gates)  # the same trees, every node at once
     for row in result.itertuples():
         o, d = int(row.origin), int(row.destination)
         try:
@@ -58,6 +59,7 @@ def test_matrix_equals_networkx(n, density, seed, zero) -> None:
         if not zero:
             assert row.length_km * 1000 == pytest.approx(nx_len, abs=1e-6)
             assert route.length_m == pytest.approx(nx_len, abs=1e-6)
+            assert every[gates.index(d), o] == pytest.approx(nx_len, abs=1e-6)
 
 
 def test_built_network_round_trip_to_networkx() -> None:
