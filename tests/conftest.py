@@ -79,3 +79,37 @@ def replace_layer(folder: Path, name: str, gdf, suffix: str = ".gpkg") -> Path:
     else:
         gdf.to_file(path)
     return path
+
+
+def two_gate_layers() -> dict:
+    """One hub, one road to each of two gates of different capacity (a known equilibrium)."""
+    return {
+        "gates": _collection([
+            _point("gate-a", 106.65, 21.95, name_vi="A", level="international", mode="road",
+                   status="open", lanes_export=2, lanes_import=2, service_rate_trucks_h=10.0,
+                   hours_vn="07:00-19:00", hours_cn="08:00-20:00"),
+            _point("gate-b", 106.76, 21.96, name_vi="B", level="main", mode="road",
+                   status="open", lanes_export=1, lanes_import=1, service_rate_trucks_h=10.0,
+                   hours_vn="07:00-19:00", hours_cn="08:00-20:00"),
+        ]),
+        "hubs": _collection([_point("hub", 106.70, 21.90, name_vi="Hub", kind="city")]),
+        "roads": _collection([
+            _line("ra", [[106.70, 21.90], [106.65, 21.95]], ref="A", lanes=2,
+                  **{"class": "national"}),
+            _line("rb", [[106.70, 21.90], [106.76, 21.96]], ref="B", lanes=2,
+                  **{"class": "national"}),
+        ]),
+    }
+
+
+#: A small sweep: six runs over three weeks of the early fruit season.
+SWEEP_SPEC = {
+    "name": "test sweep",
+    "start": "2026-05-25", "end": "2026-06-14",
+    "grid": {"huu-nghi-1119.lanes_export": [2, 4]},
+    "draws": {"count": 3, "seed": 7, "inputs": {
+        "demand.export": {"dist": "uniform", "low": 0.8, "high": 1.2},
+        "service_rate": {"dist": "lognormal", "sigma": 0.1, "low": 0.7, "high": 1.3},
+        "surge.size": {"dist": "triangular", "low": 1.0, "mode": 1.2, "high": 1.5},
+        "surge.month": {"dist": "choice", "values": [6]}}},
+}

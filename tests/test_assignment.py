@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import _collection, _line, _point, write_dataset
+from conftest import two_gate_layers, write_dataset
 from scipy import integrate, optimize
 
 from bordergeo import load_dataset
@@ -124,23 +124,7 @@ def test_akcelik_integral_matches_quadrature():
 
 def _two_gates(tmp_path):
     """One hub, one road to each of two gates of different capacity."""
-    layers = {
-        "gates": _collection([
-            _point("gate-a", 106.65, 21.95, name_vi="A", level="international", mode="road",
-                   status="open", lanes_export=2, lanes_import=2, service_rate_trucks_h=10.0,
-                   hours_vn="07:00-19:00", hours_cn="08:00-20:00"),
-            _point("gate-b", 106.76, 21.96, name_vi="B", level="main", mode="road",
-                   status="open", lanes_export=1, lanes_import=1, service_rate_trucks_h=10.0,
-                   hours_vn="07:00-19:00", hours_cn="08:00-20:00"),
-        ]),
-        "hubs": _collection([_point("hub", 106.70, 21.90, name_vi="Hub", kind="city")]),
-        "roads": _collection([
-            _line("ra", [[106.70, 21.90], [106.65, 21.95]], ref="A", lanes=2,
-                  **{"class": "national"}),
-            _line("rb", [[106.70, 21.90], [106.76, 21.96]], ref="B", lanes=2,
-                  **{"class": "national"}),
-        ]),
-    }
+    layers = two_gate_layers()
     dataset = load_dataset(write_dataset(tmp_path / "two", layers))
     return dataset, dataset_network(dataset)
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import _collection, _line, _point, write_dataset
+from conftest import _collection, _line, _point, two_gate_layers, write_dataset
 
 from bordergeo import load_dataset
 from bordergeo.assignment import assign
@@ -212,23 +212,7 @@ def test_bad_observed_file_names_row_and_field(tmp_path):
 
 def _two_gate_dataset(tmp_path):
     """One hub, two roads to two gates of different capacity."""
-    layers = {
-        "gates": _collection([
-            _point("gate-a", 106.65, 21.95, name_vi="A", level="international", mode="road",
-                   status="open", lanes_export=2, lanes_import=2, service_rate_trucks_h=10.0,
-                   hours_vn="07:00-19:00", hours_cn="08:00-20:00"),
-            _point("gate-b", 106.76, 21.96, name_vi="B", level="main", mode="road",
-                   status="open", lanes_export=1, lanes_import=1, service_rate_trucks_h=10.0,
-                   hours_vn="07:00-19:00", hours_cn="08:00-20:00"),
-        ]),
-        "hubs": _collection([_point("hub", 106.70, 21.90, name_vi="Hub", kind="city")]),
-        "roads": _collection([
-            _line("ra", [[106.70, 21.90], [106.65, 21.95]], ref="A", lanes=2,
-                  **{"class": "national"}),
-            _line("rb", [[106.70, 21.90], [106.76, 21.96]], ref="B", lanes=2,
-                  **{"class": "national"}),
-        ]),
-    }
+    layers = two_gate_layers()
     dataset = load_dataset(write_dataset(tmp_path / "two", layers))
     network = dataset_network(dataset)
     router = Router(network, dataset)

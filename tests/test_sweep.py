@@ -9,22 +9,13 @@ import time
 
 import pandas as pd
 import pytest
+from conftest import SWEEP_SPEC
 
 from bordergeo.errors import BorderGeoError, SchemaError
 from bordergeo.sweep import build_model, read_sweep, sweep
 from bordergeo.sweepspec import load_sweep_spec
 
-SPEC = {
-    "name": "test sweep",
-    "start": "2026-05-25", "end": "2026-06-14",
-    "grid": {"huu-nghi-1119.lanes_export": [2, 4]},
-    "draws": {"count": 3, "seed": 7, "inputs": {
-        "demand.export": {"dist": "uniform", "low": 0.8, "high": 1.2},
-        "service_rate": {"dist": "lognormal", "sigma": 0.1, "low": 0.7, "high": 1.3},
-        "surge.size": {"dist": "triangular", "low": 1.0, "mode": 1.2, "high": 1.5},
-        "surge.month": {"dist": "choice", "values": [6]}}},
-    "batch_size": 1,
-}
+SPEC = {**SWEEP_SPEC, "batch_size": 1}
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SWEEP_SPEC
 
 from bordergeo.errors import BorderGeoError
 from bordergeo.sweep import read_sweep, sweep
@@ -21,19 +22,8 @@ from bordergeo.sweepsummary import (
     summarise,
 )
 
-#: Six runs over three weeks of the early fruit season (as in tests/test_sweep.py).
-SPEC = {
-    "name": "summary sweep",
-    "start": "2026-05-25", "end": "2026-06-14",
-    "grid": {"huu-nghi-1119.lanes_export": [2, 4]},
-    "draws": {"count": 3, "seed": 7, "inputs": {
-        "demand.export": {"dist": "uniform", "low": 0.8, "high": 1.2},
-        "service_rate": {"dist": "lognormal", "sigma": 0.1, "low": 0.7, "high": 1.3},
-        "surge.size": {"dist": "triangular", "low": 1.0, "mode": 1.2, "high": 1.5},
-        "surge.month": {"dist": "choice", "values": [6]}}},
-    "thresholds": [300, 600],
-    "batch_size": 3,
-}
+#: The shared small sweep (six runs over three weeks), with thresholds.
+SPEC = {**SWEEP_SPEC, "name": "summary sweep", "thresholds": [300, 600], "batch_size": 3}
 #: Export demand drawn wide, every other input (and the day-to-day noise) nearly fixed:
 #: it must come out on top. With few runs the swing of an input without effect is the
 #: chance difference between two small groups; 20 runs keep it well below the real one
