@@ -157,3 +157,25 @@ def test_worker_killed_mid_sweep_loses_and_repeats_nothing(serial, cluster, tmp_
     got = read_sweep(result.path)
     assert not got.duplicated(["run", "gate_id", "direction", "date"]).any()
     pd.testing.assert_frame_equal(got, expected)
+
+
+def test_calendar_shares_for_a_season_equal_the_day_by_day_ones(dataset) -> None:
+    import numpy as np
+
+    from bordergeo.gates import crossing_ids
+    from bordergeo.timeline import load_calendar
+
+    calendar, crossing = load_calendar(), crossing_ids(dataset.gates)
+    dates = pd.date_range("2021-12-01", "2026-03-31")
+    closed = 0
+    for gate_id in dataset.gates["id"].astype(str):
+        for direction in ("export", "import", "both"):
+            season = calendar.capacity_shares(dates, gate_id=gate_id,
+                                              crossing_id=crossing.get(gate_id),
+                                              direction=direction)
+            daily = [calendar.capacity_share(day, gate_id=gate_id,
+                                             crossing_id=crossing.get(gate_id),
+                                             direction=direction) for day in dates[::5]]
+            np.testing.assert_array_equal(season[::5], daily)
+            closed += int((season == 0).sum())
+    assert closed > 0  # Tết and the other closures are in the range: the test can fail

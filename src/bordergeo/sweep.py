@@ -266,10 +266,9 @@ def build_model(spec: SweepSpec, *, dataset: BorderDataset | None = None,
     shares = {}
     for gate_id in dataset.gates["id"].astype(str):
         for direction in _DIRECTIONS:
-            share = np.array([calendar.capacity_share(day, gate_id=gate_id,
-                                                      crossing_id=crossing.get(gate_id),
-                                                      direction=direction)
-                              for day in dates])
+            share = calendar.capacity_shares(dates, gate_id=gate_id,
+                                             crossing_id=crossing.get(gate_id),
+                                             direction=direction)
             if (share != 1).any():
                 shares[(gate_id, direction)] = share
     return SweepModel(spec=spec, network=network, gates=gates, demand=demand,

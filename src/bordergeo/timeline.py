@@ -82,6 +82,37 @@ class Calendar:
                & (table["direction"].isin(["both", direction]) | (direction == "both")))
         return float(table.loc[hit, "capacity_share"].min()) if hit.any() else 1.0
 
+    def capacity_shares(self, dates: pd.DatetimeIndex, *, gate_id: str,
+                        crossing_id: str | None = None, direction: str = "both"
+                        ) -> np.ndarray:
+        """:meth:`capacity_share` for many days at once.
+
+        Parameters
+        ----------
+        dates
+            The days.
+        gate_id, crossing_id, direction
+            As for :meth:`capacity_share`.
+
+        Returns
+        -------
+        numpy.ndarray
+            One share per day.
+        """
+        shares = np.ones(len(dates))
+        table = self.table
+        if table.empty:
+            return shares
+        names = {"all", gate_id} | ({crossing_id} if crossing_id else set())
+        rows = table[table["gate_id"].isin(names)
+                     & (table["direction"].isin(["both", direction]) | (direction == "both"))]
+        stamps = pd.DatetimeIndex(dates).normalize()
+        for start, end, share in zip(rows["date_from"], rows["date_to"],
+                                     rows["capacity_share"], strict=True):
+            hit = (stamps >= start) & (stamps <= end)
+            shares[hit] = np.minimum(shares[hit], float(share))
+        return shares
+
     def closed_days(self, gate_id: str, *, crossing_id: str | None = None,
                     direction: str = "both") -> set[dt.date]:
         """Every day on which the gate clears nothing."""
