@@ -101,18 +101,42 @@ def resolve_scenario(spec: str | os.PathLike[str]) -> Path:
     DataFileError
         Neither a file nor a bundled scenario.
     """
+    return resolve_bundled(spec, bundled_scenarios(), what="scenario")
+
+
+def resolve_bundled(spec: str | os.PathLike[str], bundled: dict[str, Path], *,
+                    what: str) -> Path:
+    """Return ``spec`` if it is a file, else the bundled file of that name.
+
+    Parameters
+    ----------
+    spec
+        A path, or a bundled name (``-`` and ``_`` interchangeable, suffix optional).
+    bundled
+        Bundled files by name.
+    what
+        What the file is, for the message.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    DataFileError
+        Neither a file nor a bundled name.
+    """
     path = Path(spec)
     if path.exists():
         return path
-    bundled = bundled_scenarios()
     name = str(spec)
     if Path(name).suffix.lower() in (".yaml", ".yml", ".json") and "/" not in name:
         name = Path(name).stem
     key = name.replace("-", "_")
     if key in bundled:
         return bundled[key]
-    raise DataFileError(f"{spec}: no such scenario file, nor a bundled scenario "
-                        f"({', '.join(bundled)})")
+    raise DataFileError(f"{spec}: no such {what} file, nor a bundled {what} "
+                        f"({', '.join(bundled) or 'none installed'})")
 
 
 def load_demand(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:

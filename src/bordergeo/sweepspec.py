@@ -211,17 +211,9 @@ def resolve_sweep(spec: str | os.PathLike[str]) -> Path:
     DataFileError
         Neither a file nor a bundled sweep.
     """
-    from bordergeo.errors import DataFileError
+    from bordergeo.congestion import resolve_bundled
 
-    path = Path(spec)
-    if path.exists():
-        return path
-    bundled = bundled_sweeps()
-    key = str(spec).replace("-", "_")
-    if key in bundled:
-        return bundled[key]
-    raise DataFileError(f"{spec}: no such sweep file, nor a bundled sweep "
-                        f"({', '.join(bundled) or 'none installed'})")
+    return resolve_bundled(spec, bundled_sweeps(), what="sweep")
 
 
 def _error(message: str, source: str, field_name: str | None = None) -> SchemaError:
