@@ -179,3 +179,16 @@ def test_calendar_shares_for_a_season_equal_the_day_by_day_ones(dataset) -> None
             np.testing.assert_array_equal(season[::5], daily)
             closed += int((season == 0).sum())
     assert closed > 0  # Tết and the other closures are in the range: the test can fail
+
+
+def test_output_that_is_a_file_and_unreachable_scheduler_are_one_error(tmp_path,
+                                                                        dataset) -> None:
+    afile = tmp_path / "results"
+    afile.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(BorderGeoError, match="not a sweep's output folder"):
+        sweep(SPEC, output=afile, dataset=dataset, workers=0, progress=False)
+    assert afile.read_text(encoding="utf-8") == "not a folder"
+    pytest.importorskip("dask.distributed")
+    with pytest.raises(BorderGeoError, match="cannot reach the Dask scheduler"):
+        sweep(SPEC, output=tmp_path / "far", dataset=dataset,
+              scheduler="tcp://127.0.0.1:9", progress=False)

@@ -160,8 +160,8 @@ def accessibility(router: Router, origins: gpd.GeoDataFrame, *,
             return _slice_rows(trees, (ids[:0], x[:0], y[:0]))
         return pd.concat([parts[i] for i in range(len(pieces))], ignore_index=True)
     folder = Path(output)
-    if folder.exists() and any(folder.iterdir()):
-        raise BorderGeoError(f"{folder}: exists and is not empty")
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise BorderGeoError(f"{folder}: exists and is not an empty folder")
     folder.mkdir(parents=True, exist_ok=True)
 
     def write(index: int, frame: pd.DataFrame) -> None:

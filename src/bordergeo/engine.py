@@ -30,6 +30,9 @@ __all__ = ["run_pieces"]
 
 logger = logging.getLogger(__name__)
 
+#: Seconds to wait for a scheduler given by address.
+CONNECT_TIMEOUT_S = 10
+
 
 def _progress(total: int, done: int, enabled: bool | None, what: str):  # -> tqdm | None
     if enabled is False or (enabled is None and not sys.stderr.isatty()):
@@ -104,7 +107,13 @@ def _on_dask(func: Callable[[Any, Any], Any], shared: Any, pieces: Sequence[Any]
                                threads_per_worker=1, processes=True,
                                dashboard_address=dashboard)
     try:
-        with Client(cluster if cluster is not None else scheduler) as client:
+        try:
+            client = Client(cluster if cluster is not None else scheduler,
+                            timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            raise BorderGeoError(f"cannot reach the Dask scheduler at {scheduler} "
+                                 f"({exc})") from None
+        with client:
             info = client.scheduler_info()
             link = client.dashboard_link if info.get("services", {}).get("dashboard") \
                 else None

@@ -810,8 +810,7 @@ class Router:
             Seconds, shape ``(len(destinations), n_nodes)``; ``inf`` where unreachable.
         """
         search = self._search()
-        nodes = [self.place(d).node for d in destinations]
-        return np.vstack([search.tree(node)[0] for node in nodes])
+        return np.vstack([search.tree(node)[0] for node in self._nodes(destinations)])
 
     def lengths_to(self, destinations: Sequence[object]) -> NDArray[np.float64]:
         """Length of the fastest route from every node to each destination.
@@ -830,8 +829,10 @@ class Router:
             Metres, shape ``(len(destinations), n_nodes)``; ``inf`` where unreachable.
         """
         search = self._search()
-        nodes = [self.place(d).node for d in destinations]
-        return np.vstack([search.lengths_to(node) for node in nodes])
+        return np.vstack([search.lengths_to(node) for node in self._nodes(destinations)])
+
+    def _nodes(self, places: Sequence[object]) -> list[int]:
+        return [self.place(p).node for p in places]
 
     # ----------------------------------------------------------------- alternatives
     def alternatives(self, origin: object, destination: object, *, k: int = 3,

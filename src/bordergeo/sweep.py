@@ -332,7 +332,7 @@ def _prepare_folder(folder: Path, spec: SweepSpec, batch_size: int, *, resume: b
             raise BorderGeoError(f"{folder}: holds this sweep's results already; resume it "
                                  f"or choose another output folder")
         return int(meta["batch_size"])
-    if folder.exists() and any(folder.iterdir()):
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise BorderGeoError(f"{folder}: exists and is not a sweep's output folder")
     folder.mkdir(parents=True, exist_ok=True)
     from bordergeo.io import atomic_write_text
